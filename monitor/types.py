@@ -1,0 +1,116 @@
+"""The data that flows through the pipeline: sources -> items -> tags -> store -> digest.
+
+All frozen dataclasses with plain values, so every stage can be tested without I/O.
+Times are timezone-aware UTC ``datetime`` objects in memory and ISO-8601 strings
+(``2026-11-28T06:13:48Z``) in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+SourceKind = Literal["feed", "query", "reddit_subreddit", "reddit_search", "hansard", "mastodon", "bluesky"]
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the second. The one clock the package uses by default."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    """A UTC ISO-8601 string with a trailing ``Z``, as stored in every table."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """Inverse of :func:`to_iso`; accepts any ISO-8601 string with or without a zone."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One configured thing to poll: a feed, a news query, a subreddit, a search...
+
+    ``id`` is stable across restarts and config edits of everything but the kind and
+    name (``feed:bbc-news-uk``), so history follows a source when its URL changes.
+    """
+
+    id: str
+    kind: str
+    name: str
+    url: str | None = None
+    tags: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def media(self) -> str:
+        """Source type as the digest counts it: ``news``, ``reddit``, ``parliament``, ``social``."""
+        if self.kind in ("feed", "query"):
+            return "news"
+        if self.kind.startswith("reddit"):
+            return "reddit"
+        if self.kind == "hansard":
+            return "parliament"
+        return "social"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One collected entry, normalised, before tagging.
+
+    ``id`` is the natural key (see ``monitor.sources.normalise.item_key``); ``url`` is
+    normalised; ``text`` is plain text for tagging; ``summary_html`` is already
+    sanitised with an allow-list and safe to place in HTML.
+    """
+
+    id: str
+    source_id: str
+    url: str | None
+    title: str
+    text: str
+    summary_html: str = ""
+    author: str | None = None
+    published_at: datetime | None = None
+    guid: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A quoted figure: ``value`` as written ("37%", "1,220", "€20 million"), its number,
+    its unit ("%", "offences", "EUR"), and the sentence it was quoted in."""
+
+    value: str
+    number: float | None
+    unit: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What the tagger decided about one item, and why.
+
+    ``version`` identifies the tagger (patterns + model) that produced it, so stale tags
+    can be found and re-tagged.
+    """
+
+    relevant: bool
+    score: float
+    topics: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    legislation: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    statistics: tuple[Statistic, ...] = ()
+    why: tuple[str, ...] = ()
+    version: str = ""
