@@ -1,0 +1,13 @@
+"""The ``monitor`` command: a thin click layer over the library.
+
+Each command module registers itself on :data:`main`; none of them imports a heavy
+library (spaCy, praw, matplotlib) at import time, so ``monitor --help`` stays instant.
+Library errors (:class:`monitor.errors.MonitorError`) become one-line messages here.
+"""
+
+from monitor.cli._base import main
+
+# Command modules register their commands on ``main`` when imported.
+from monitor.cli import collect as _collect  # noqa: E402,F401
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+from monitor.cli._base import main  # placeholder until the collect command lands
