@@ -114,3 +114,29 @@ class Tags:
     statistics: tuple[Statistic, ...] = ()
     why: tuple[str, ...] = ()
     version: str = ""
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """What we remember about polling one source between runs (table ``fetch_state``).
+
+    ``etag``/``last_modified`` are kept exactly as the server sent them. ``cursor`` is
+    collector-specific (the newest Reddit fullname seen, a Mastodon id ...).
+    ``gone_at`` is set when the server answered 410 Gone: the source is no longer polled.
+    """
+
+    source_id: str
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    cursor: str | None = None
+    next_due_at: datetime | None = None
+    failures: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_new_at: datetime | None = None
+    gone_at: datetime | None = None

@@ -1,0 +1,353 @@
+"""``config.toml`` -> frozen dataclasses, validated once at start-up.
+
+Every problem is reported as ``file: dotted.key: what is wrong`` (indexes in arrays of
+tables count from 0, as in ``feeds[3].url``), all problems at once, before anything is
+written. Secrets are never values here: the file names the environment variables
+(or systemd credentials) that hold them.
+
+Adding a section: declare a frozen dataclass with defaults, add it as a field of
+:class:`Config`, and document it in ``config.toml``. The loader reads type hints, so
+``int``, ``float``, ``bool``, ``str``, ``Literal``, ``X | None``, ``tuple[X, ...]``
+and nested dataclasses need no code. Extra checks go in ``metadata={"check": fn}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+from urllib.parse import urlsplit
+
+from monitor.errors import ConfigError
+
+# --- checks -----------------------------------------------------------------------------
+
+Check = Callable[[Any], "str | None"]
+
+
+def http_url(value: str) -> str | None:
+    """Only absolute http(s) URLs with a host are fetchable."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "not an http(s) URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    if any(ch.isspace() for ch in value):
+        return "not an http(s) URL (contains whitespace)"
+    return None
+
+
+def positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def non_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def non_empty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def env_name(value: str) -> str | None:
+    """Secrets are referenced by environment-variable name, never stored."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        return None
+    return "must be the name of an environment variable (letters, digits, _)"
+
+
+def hh_mm(value: str) -> str | None:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return "must be a time of day as HH:MM"
+    return None
+
+
+def timezone_name(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r}"
+    return None
+
+
+def check(fn: Check, **kwargs: Any) -> Any:
+    """``field()`` with a validation function; the function returns a problem or None."""
+    return field(metadata={"check": fn}, **kwargs)
+
+
+# --- sections ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where the database lives. Relative paths are relative to the working directory."""
+
+    path: str = check(non_empty, default="db/monitor.db")
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """How every HTTP request behaves: identity, hard limits and concurrency."""
+
+    user_agent: str = check(
+        non_empty, default="monitor/0.1 (child online-safety news monitor; +https://example.org/contact)"
+    )
+    timeout: float = check(positive, default=30.0)  # total seconds per request, whatever the server does
+    connect_timeout: float = check(positive, default=10.0)
+    max_bytes: int = check(positive, default=10_000_000)  # counted after decompression
+    concurrency: int = check(positive, default=10)  # requests in flight in all
+    per_host: int = check(positive, default=2)  # requests in flight per host
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """How often each source is polled, and how failures back off."""
+
+    interval_minutes: float = check(positive, default=30.0)  # default gap between polls of one source
+    min_interval_minutes: float = check(positive, default=10.0)  # never poll a source more often than this
+    max_interval_minutes: float = check(positive, default=24 * 60.0)  # cap for server-requested delays
+    jitter: float = check(non_negative, default=0.1)  # +/- fraction added to due times
+    backoff_cap_hours: float = check(positive, default=24.0)  # cap of exponential back-off after failures
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One RSS/Atom feed."""
+
+    name: str = check(non_empty)
+    url: str = check(http_url)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    """One news search, turned into a feed URL by ``[queries_settings] url_template``."""
+
+    name: str = check(non_empty)
+    terms: str = check(non_empty)
+    tags: tuple[str, ...] = ()
+
+
+def _template(value: str) -> str | None:
+    if "{terms}" not in value:
+        return "must contain {terms}"
+    return http_url(value.replace("{terms}", "x"))
+
+
+@dataclass(frozen=True)
+class QueriesSettings:
+    """How a ``[[queries]]`` entry becomes a URL; ``{terms}`` is replaced URL-encoded."""
+
+    url_template: str = check(
+        _template, default="https://news.google.com/rss/search?q={terms}&hl=en-GB&gl=GB&ceid=GB:en"
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration. ``path`` is the file it came from."""
+
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    queries_settings: QueriesSettings = field(default_factory=QueriesSettings)
+    feeds: tuple[FeedConfig, ...] = ()
+    queries: tuple[QueryConfig, ...] = ()
+    path: str = field(default="<defaults>", metadata={"internal": True})
+
+
+# --- secrets ----------------------------------------------------------------------------
+
+
+def read_secret(name: str) -> str | None:
+    """The value of secret ``name``: a systemd credential file first, then the environment.
+
+    With ``LoadCredential=NAME:...`` systemd puts the secret in ``$CREDENTIALS_DIRECTORY/NAME``,
+    which keeps it out of the process environment; outside systemd, ``NAME`` is read from
+    the environment. Returns None when neither holds a non-empty value.
+    """
+    import os
+
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if directory:
+        try:
+            value = (Path(directory) / name).read_text(encoding="utf-8").strip()
+        except OSError:
+            value = ""
+        if value:
+            return value
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate ``path``. Raises :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([f"{name}: file not found (use --config PATH or set MONITOR_CONFIG)"]) from None
+    except OSError as error:
+        raise ConfigError([f"{name}: cannot read: {error.strerror or error}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"{name}: not UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{name}: invalid TOML: {error}"]) from None
+    return config_from_dict(data, name)
+
+
+def config_from_dict(data: dict[str, Any], name: str = "<config>") -> Config:
+    """Validate an already-parsed mapping (used by the demo and tests)."""
+    problems: list[str] = []
+    config = _build(Config, data, "", problems)
+    if not problems:
+        _check_unique(config, problems)
+    if problems:
+        raise ConfigError([f"{name}: {problem}" for problem in problems])
+    return dataclasses.replace(config, path=name)
+
+
+def _check_unique(config: Config, problems: list[str]) -> None:
+    """Source names must differ in their slug, which is part of the stable source id."""
+    from monitor.sources.normalise import slugify
+
+    for section in ("feeds", "queries"):
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(getattr(config, section)):
+            key = slugify(entry.name)
+            if key in seen:
+                problems.append(
+                    f"{section}[{index}].name: {entry.name!r} is the same name as {section}[{seen[key]}].name"
+                    " (names must differ in letters or digits)"
+                )
+            seen.setdefault(key, index)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        (inner, _ellipsis) = typing.get_args(tp)
+        return f"a list of {_type_name(inner)}"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(tp, str(tp))
+
+
+def _build(cls: Any, data: Any, path: str, problems: list[str]) -> Any:
+    """Build dataclass ``cls`` from ``data``, appending problems instead of raising."""
+    if not isinstance(data, dict):
+        problems.append(f"{path or '<top level>'}: expected a table, got {_describe(data)}")
+        return None
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            problems.append(f"{_join(path, key)}: unknown key (expected one of: {known})")
+    values: dict[str, Any] = {}
+    broken = False
+    for fname, fdef in fields.items():
+        where = _join(path, fname)
+        if fname not in data:
+            if fdef.default is dataclasses.MISSING and fdef.default_factory is dataclasses.MISSING:
+                problems.append(f"{where}: missing required value ({_type_name(hints[fname])})")
+                broken = True
+            continue
+        before = len(problems)
+        value = _convert(hints[fname], data[fname], where, problems)
+        if len(problems) > before:
+            broken = True
+            continue
+        checker = fdef.metadata.get("check")
+        if checker is not None:
+            problem = checker(value)
+            if problem:
+                problems.append(f"{where}: {problem}")
+                broken = True
+                continue
+        values[fname] = value
+    if broken:
+        return None
+    return cls(**values)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _convert(tp: Any, value: Any, where: str, problems: list[str]) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        for option in options:
+            trial: list[str] = []
+            converted = _convert(option, value, where, trial)
+            if not trial:
+                return converted
+        problems.append(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
+        return None
+    if origin is tuple:
+        (inner, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            problems.append(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
+            return None
+        return tuple(_convert(inner, item, f"{where}[{i}]", problems) for i, item in enumerate(value))
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            problems.append(f"{where}: expected {_type_name(tp)}, got {_describe(value)}")
+            return None
+        return value
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, where, problems)
+    if tp is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{where}: expected true or false, got {_describe(value)}")
+            return None
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{where}: expected an integer, got {_describe(value)}")
+            return None
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"{where}: expected a number, got {_describe(value)}")
+            return None
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            problems.append(f"{where}: expected a string, got {_describe(value)}")
+            return None
+        return value
+    raise TypeError(f"config type {tp!r} at {where} is not supported by the loader")  # a bug, not user input

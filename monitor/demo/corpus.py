@@ -1,0 +1,134 @@
+"""Our own invented demo corpus (``corpus.json``), rendered as RSS and Atom feeds.
+
+Every outlet, person, case and figure in the corpus is fictional and written for this
+project; it exists so the whole pipeline can be shown and tested offline without
+shipping anyone else's articles.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from monitor.sources.normalise import safe_html
+
+NOTICE = "Invented demo text written for the monitor project; not real news."
+
+
+@lru_cache(maxsize=1)
+def load_corpus() -> dict[str, Any]:
+    """The corpus as shipped inside the package."""
+    text = resources.files("monitor.demo").joinpath("corpus.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class DemoEntry:
+    feed_slug: str
+    guid: str | None
+    title: str
+    summary_html: str
+    path: str
+    published: datetime
+    author: str | None
+    categories: tuple[str, ...]
+
+
+def entries(feed: dict[str, Any], now: datetime) -> list[DemoEntry]:
+    """A feed's items with absolute publication times relative to ``now``, newest first."""
+    result = [
+        DemoEntry(
+            feed_slug=feed["slug"],
+            guid=item.get("guid"),
+            title=item["title"],
+            summary_html=item["summary_html"],
+            path=item["path"],
+            published=now - timedelta(hours=float(item["hours_ago"])),
+            author=item.get("author"),
+            categories=tuple(item.get("categories") or ()),
+        )
+        for item in feed["items"]
+    ]
+    result.sort(key=lambda e: e.published, reverse=True)
+    return result
+
+
+def render_rss(title: str, link: str, description: str, items: list[DemoEntry], base_url: str) -> bytes:
+    """An RSS 2.0 document for ``items`` (links absolute on ``base_url``)."""
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">',
+        "<channel>",
+        f"<title>{escape(title)}</title>",
+        f"<link>{escape(base_url + link)}</link>",
+        f"<description>{escape(description)} {escape(NOTICE)}</description>",
+        "<language>en-gb</language>",
+    ]
+    for entry in items:
+        out.append("<item>")
+        out.append(f"<title>{escape(entry.title)}</title>")
+        out.append(f"<link>{escape(base_url + entry.path)}</link>")
+        if entry.guid:
+            out.append(f'<guid isPermaLink="false">{escape(entry.guid)}</guid>')
+        out.append(f"<description>{escape(entry.summary_html)}</description>")
+        out.append(f"<pubDate>{format_datetime(entry.published, usegmt=True)}</pubDate>")
+        if entry.author:
+            out.append(f"<dc:creator>{escape(entry.author)}</dc:creator>")
+        for category in entry.categories:
+            out.append(f"<category>{escape(category)}</category>")
+        out.append("</item>")
+    out += ["</channel>", "</rss>"]
+    return "\n".join(out).encode("utf-8")
+
+
+def render_atom(title: str, link: str, description: str, items: list[DemoEntry], base_url: str, feed_id: str) -> bytes:
+    """An Atom 1.0 document; entry links are relative (resolved against the feed's xml:base)."""
+    updated = max((e.published for e in items), default=datetime.now(timezone.utc))
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:base={quoteattr(base_url + "/")}>',
+        f"<title>{escape(title)}</title>",
+        f"<subtitle>{escape(description)} {escape(NOTICE)}</subtitle>",
+        f'<link rel="alternate" href={quoteattr(link.lstrip("/"))}/>',
+        f"<id>urn:monitor-demo:{escape(feed_id)}</id>",
+        f"<updated>{updated.strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>",
+    ]
+    for entry in items:
+        out.append("<entry>")
+        out.append(f"<title>{escape(entry.title)}</title>")
+        out.append(f'<link rel="alternate" href={quoteattr(entry.path.lstrip("/"))}/>')
+        out.append(f"<id>urn:monitor-demo:{escape(entry.guid or entry.path)}</id>")
+        stamp = entry.published.strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append(f"<published>{stamp}</published><updated>{stamp}</updated>")
+        if entry.author:
+            out.append(f"<author><name>{escape(entry.author)}</name></author>")
+        out.append(f'<summary type="html">{escape(entry.summary_html)}</summary>')
+        for category in entry.categories:
+            out.append(f"<category term={quoteattr(category)}/>")
+        out.append("</entry>")
+    out.append("</feed>")
+    return "\n".join(out).encode("utf-8")
+
+
+def render_feed(feed: dict[str, Any], now: datetime, base_url: str) -> bytes:
+    items = entries(feed, now)
+    if feed.get("format") == "atom":
+        return render_atom(feed["name"], feed["link"], feed.get("description", ""), items, base_url, feed["slug"])
+    return render_rss(feed["name"], feed["link"], feed.get("description", ""), items, base_url)
+
+
+def article_page(entry: DemoEntry, outlet: str) -> bytes:
+    """A minimal article page, so links in the digest open something offline."""
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<title>{escape(entry.title)}</title>"
+        f"<p><em>{escape(outlet)} &mdash; {escape(NOTICE)}</em></p>"
+        f"<h1>{escape(entry.title)}</h1>{safe_html(entry.summary_html)}</html>"
+    )
+    return page.encode("utf-8")

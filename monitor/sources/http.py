@@ -1,0 +1,285 @@
+"""The one HTTP client: every fetch goes through :class:`HttpClient.get`.
+
+It exists because a feed fetcher that trusts servers hangs or runs out of memory:
+
+- a hard total deadline per request (redirects included), not just per-read timeouts,
+  so a server trickling a byte every half second cannot hold a fetch open;
+- a size cap counted *after* decompression, decompressing ourselves in bounded steps,
+  so a gzip bomb is refused with flat memory;
+- conditional GET with the validators sent back exactly as received;
+- redirects followed by hand, so callers learn whether the chain was permanent
+  (301/308: update the stored URL) or not (302/307: keep it);
+- a bound on requests in flight overall and per host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Mapping
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from monitor.config import HttpConfig
+from monitor.errors import FetchError
+
+MAX_REDIRECTS = 5
+PERMANENT_REDIRECTS = (301, 308)
+TEMPORARY_REDIRECTS = (302, 303, 307)
+
+
+@dataclass(frozen=True)
+class Response:
+    """A completed fetch. ``body`` is decompressed and within the size cap.
+
+    ``url`` is where the body came from; ``permanent_url`` is the URL to store for
+    the next fetch (the original unless every redirect on the way was permanent).
+    """
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = b""
+    permanent_url: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass
+class _Limits:
+    total: asyncio.Semaphore
+    per_host: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+class _Decoder:
+    """Bounded decompression of one ``Content-Encoding`` (identity, gzip or deflate)."""
+
+    def __init__(self, encoding: str, limit: int):
+        encoding = encoding.strip().lower()
+        self.limit = limit
+        self.size = 0
+        self.parts: list[bytes] = []
+        self._deflate_raw = False
+        if encoding in ("", "identity"):
+            self._z = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj()
+            self._deflate_started = False
+        else:
+            raise FetchError(f"unsupported Content-Encoding {encoding!r}")
+        self.encoding = encoding
+
+    def _add(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise FetchError(f"response larger than the {self.limit:,}-byte limit")
+        self.parts.append(data)
+
+    def feed(self, data: bytes) -> None:
+        if self._z is None:
+            self._add(data)
+            return
+        if self.encoding == "deflate" and not self._deflate_started:
+            self._deflate_started = True
+            # "deflate" is often sent raw, without the zlib header it is supposed to have.
+            probe = zlib.decompressobj()
+            try:
+                probe.decompress(data[:64], 1)
+            except zlib.error:
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            while data:
+                room = self.limit - self.size + 1
+                self._add(self._z.decompress(data, room))
+                data = self._z.unconsumed_tail
+        except zlib.error as error:
+            raise FetchError(f"corrupt {self.encoding} body: {error}") from None
+
+    def finish(self) -> bytes:
+        if self._z is not None:
+            try:
+                self._add(self._z.flush())
+            except zlib.error as error:
+                raise FetchError(f"corrupt {self.encoding} body: {error}") from None
+        return b"".join(self.parts)
+
+
+class HttpClient:
+    """An async client with the limits above. Use as ``async with HttpClient(cfg) as c``."""
+
+    def __init__(self, config: HttpConfig, *, transport: httpx.AsyncBaseTransport | None = None):
+        self.config = config
+        self._client = httpx.AsyncClient(
+            headers={
+                "User-Agent": config.user_agent,
+                "Accept-Encoding": "gzip, deflate",
+                "Accept": "application/atom+xml, application/rss+xml, application/rdf+xml, "
+                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            },
+            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=config.concurrency,
+                max_keepalive_connections=config.concurrency,
+            ),
+            follow_redirects=False,
+            transport=transport,
+        )
+        self._limits: _Limits | None = None
+
+    async def __aenter__(self) -> "HttpClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _host_semaphore(self, url: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+        if self._limits is None:  # created lazily: semaphores belong to the running loop
+            self._limits = _Limits(asyncio.Semaphore(self.config.concurrency))
+        host = (urlsplit(url).hostname or "").lower()
+        per_host = self._limits.per_host.get(host)
+        if per_host is None:
+            per_host = self._limits.per_host[host] = asyncio.Semaphore(self.config.per_host)
+        return self._limits.total, per_host
+
+    async def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+    ) -> Response:
+        """GET ``url`` within the total deadline and size cap.
+
+        Returns 200 and 304 responses; raises :class:`FetchError` for everything else,
+        with ``status`` and ``retry_after`` (seconds) set when the server said so.
+        """
+        total, per_host = self._host_semaphore(url)
+        async with total, per_host:
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(deadline or self.config.timeout):
+                    response = await self._get(url, etag, last_modified, extra_headers)
+            except TimeoutError:
+                raise FetchError(
+                    f"no complete response within {deadline or self.config.timeout:g} s"
+                ) from None
+            except httpx.TimeoutException as error:
+                raise FetchError(f"timed out ({type(error).__name__})") from None
+            except httpx.HTTPError as error:
+                raise FetchError(_describe_http_error(error)) from None
+            return Response(
+                url=response.url,
+                status=response.status,
+                headers=response.headers,
+                body=response.body,
+                permanent_url=response.permanent_url,
+                elapsed=time.monotonic() - started,
+            )
+
+    async def _get(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Response:
+        headers: dict[str, str] = dict(extra_headers or {})
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        permanent: str | None = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            request = self._client.build_request("GET", current, headers=headers)
+            response = await self._client.send(request, stream=True)
+            try:
+                status = response.status_code
+                if status in PERMANENT_REDIRECTS or status in TEMPORARY_REDIRECTS:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError(f"HTTP {status} redirect without a Location header", status=status)
+                    target = urljoin(current, location)
+                    if urlsplit(target).scheme not in ("http", "https"):
+                        raise FetchError(f"redirect to a non-http URL {target!r}", status=status)
+                    if status in TEMPORARY_REDIRECTS:
+                        permanent = None
+                    elif permanent is not None:
+                        permanent = target
+                    current = target
+                    continue
+                lowered = {k.lower(): v for k, v in response.headers.items()}
+                if status == 304:
+                    return Response(current, 304, lowered, b"", permanent)
+                if status != 200:
+                    raise FetchError(
+                        _status_message(status, response.reason_phrase),
+                        status=status,
+                        retry_after=parse_retry_after(lowered.get("retry-after")),
+                    )
+                length = lowered.get("content-length", "")
+                if length.isdigit() and int(length) > self.config.max_bytes:
+                    raise FetchError(
+                        f"response larger than the {self.config.max_bytes:,}-byte limit "
+                        f"(Content-Length {int(length):,})"
+                    )
+                decoder = _Decoder(lowered.get("content-encoding", ""), self.config.max_bytes)
+                async for chunk in response.aiter_raw():
+                    decoder.feed(chunk)
+                body = decoder.finish()
+                lowered.pop("content-encoding", None)
+                lowered["content-length"] = str(len(body))
+                return Response(current, 200, lowered, body, permanent)
+            finally:
+                await response.aclose()
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _status_message(status: int, reason: str) -> str:
+    if status == 410:
+        return "HTTP 410 Gone: the server says this feed was removed for good"
+    if status == 429:
+        return "HTTP 429 Too Many Requests"
+    return f"HTTP {status} {reason}".strip()
+
+
+def _describe_http_error(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect: {error}" if str(error) else "cannot connect"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return f"broken HTTP response: {error}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -1,0 +1,199 @@
+"""Pure normalisation shared by every collector: URLs, HTML -> text, safe HTML, keys.
+
+Nothing here does I/O. Everything collected is untrusted: ``safe_html`` is the only way
+collected markup is allowed anywhere near HTML output, and ``clean_text`` strips the
+control characters that would otherwise end up in headers and terminals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track the reader; removing them makes the same article
+# from two feeds one URL. Prefix matches end with "_".
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
+        "yclid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wt.mc_id",
+        "ocid", "cmpid", "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3",
+        "at_custom4", "ito", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee",
+        "s_cid", "ref_src", "smid", "cmp",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__hs", "hsa_")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u200b\ufeff]")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def normalise_url(url: str | None, base: str | None = None) -> str | None:
+    """The canonical form of an article URL, used as its identity across sources.
+
+    Lower-cases scheme and host, drops default ports, fragments, empty queries and
+    tracking parameters, sorts nothing else (parameter order can matter to a site),
+    and resolves against ``base`` when relative. Returns None for non-http(s) URLs.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    if base:
+        from urllib.parse import urljoin
+
+        url = urljoin(base, url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
+    query_pairs = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not is_tracking_param(key)
+    ]
+    query = urlencode(query_pairs, quote_via=quote, safe="/:@!$'()*,;-._~")
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def clean_text(value: str | None) -> str:
+    """Collapse whitespace and drop control characters (CR/LF included) to one line."""
+    if not value:
+        return ""
+    value = _CONTROL.sub("", value)
+    return " ".join(value.split())
+
+
+class _TextExtractor(HTMLParser):
+    BLOCK = frozenset(
+        "p div br li ul ol h1 h2 h3 h4 h5 h6 tr table blockquote pre section article header "
+        "footer figure figcaption hr dd dt dl".split()
+    )
+    SKIP = frozenset({"script", "style", "template", "noscript", "head", "title", "iframe", "object"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str | None) -> str:
+    """Plain text from HTML for tagging and search: paragraphs kept, scripts dropped."""
+    if not markup:
+        return ""
+    if "<" not in markup and "&" not in markup:
+        text = markup
+    else:
+        parser = _TextExtractor()
+        try:
+            parser.feed(markup)
+            parser.close()
+        except Exception:  # html.parser is lenient; this is a last resort on odd input
+            return clean_text(re.sub(r"<[^>]*>", " ", html.unescape(markup)))
+        text = "".join(parser.parts)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+ALLOWED_TAGS = frozenset(
+    "a abbr b blockquote br cite code em h3 h4 h5 h6 i li ol p pre q s small strong sub sup u ul".split()
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "q": {"cite"}, "blockquote": {"cite"}}
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def safe_html(markup: str | None, *, plain: bool = False) -> str:
+    """HTML that is safe to place in a page or an email.
+
+    An allow-list (nh3/ammonia): no scripts, styles, event handlers, images (tracking
+    pixels), iframes or forms; links only to http(s)/mailto, marked nofollow. ``plain``
+    input is escaped rather than parsed.
+    """
+    if not markup:
+        return ""
+    if plain:
+        return html.escape(markup).replace("\n", "<br>")
+    import nh3
+
+    cleaned = nh3.clean(
+        markup,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        clean_content_tags={"script", "style"},
+    )
+    return cleaned.strip()
+
+
+def content_hash(*parts: str | None) -> str:
+    """A short fingerprint of an item's visible content, to tell "updated" from "seen"."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((part or "").encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:20]
+
+
+def item_key(source_id: str, *, guid: str | None, url: str | None) -> str | None:
+    """The natural key of a news item: from its GUID, else from its normalised URL.
+
+    GUIDs are only unique within a feed, so they are scoped by source; URLs are
+    global. Returns None when an entry has neither (it cannot be tracked, so it is
+    skipped with a warning).
+    """
+    if guid and guid.strip():
+        basis = f"guid\x1f{source_id}\x1f{guid.strip()}"
+    elif url:
+        basis = f"url\x1f{url}"
+    else:
+        return None
+    return "n" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:19]
+
+
+def slugify(name: str) -> str:
+    """``"BBC News – UK"`` -> ``"bbc-news-uk"``: the stable part of a source id."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug or "source"

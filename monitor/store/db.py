@@ -1,0 +1,82 @@
+"""Opening the database: pragmas, migrations, and the one way to write.
+
+WAL lets an analyst read while the collector writes; ``busy_timeout`` makes writers
+wait for each other instead of failing; every write transaction starts with
+``BEGIN IMMEDIATE`` so it takes the write lock up front (a deferred transaction that
+upgrades from read to write gets SQLITE_BUSY without waiting at all).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlite_utils import Database
+
+from monitor.errors import StorageError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> Database:
+    """Open ``path`` (creating its folder and the file unless ``readonly``) with our pragmas."""
+    path = Path(path)
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except (sqlite3.Error, OSError) as error:
+        raise StorageError(f"cannot open database {path}") from error
+    return Database(conn)
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    from monitor.store.schema import migrations
+
+    pending = [m.name for m in migrations.pending(db)]
+    if pending:
+        try:
+            migrations.apply(db)
+        except sqlite3.Error as error:
+            raise StorageError("cannot migrate the database schema") from error
+    return pending
+
+
+def pending_migrations(db: Database) -> list[str]:
+    from monitor.store.schema import migrations
+
+    return [m.name for m in migrations.pending(db)]
+
+
+@contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """One all-or-nothing write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``).
+
+    Anything raised inside rolls the whole transaction back, so a batch is stored
+    completely or not at all.
+    """
+    conn = db.conn
+    if conn.in_transaction:  # nested: a savepoint inside the outer transaction
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")

@@ -1,0 +1,109 @@
+"""The one home of the schema: numbered migrations, applied in order at start-up.
+
+Applied migrations are recorded by sqlite-utils in ``_sqlite_migrations``; each runs
+in a transaction with its record, so a crash mid-migration leaves it pending. Never
+edit a migration that has shipped: add the next number.
+
+Conventions: times are UTC ISO-8601 text (``2026-11-28T06:13:48Z``); lists are JSON
+text; booleans are 0/1 integers; every table an analyst may query has a comment here.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("monitor")
+
+
+@migrations(name="0001_initial")
+def _initial(db: Database) -> None:
+    db.executescript(
+        """
+        -- One row per configured source (feed, news query, subreddit, search ...).
+        -- id is stable (kind:slug-of-name), so history survives URL edits.
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            url TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- One row per collected item. id is the natural key (GUID or normalised link
+        -- for news, fullname for Reddit). url is normalised and unique across sources,
+        -- so one article carried by two feeds is one row (see item_sources).
+        CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            media TEXT NOT NULL DEFAULT 'news',
+            url TEXT,
+            guid TEXT,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            summary_html TEXT NOT NULL DEFAULT '',
+            author TEXT,
+            published_at TEXT NOT NULL,
+            collected_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            extra TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE UNIQUE INDEX items_url ON items(url) WHERE url IS NOT NULL;
+        CREATE INDEX items_published_at ON items(published_at);
+        CREATE INDEX items_source_published ON items(source_id, published_at);
+
+        -- Every source that has carried an item, with the GUID it used there.
+        CREATE TABLE item_sources (
+            item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            guid TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, source_id)
+        );
+        CREATE UNIQUE INDEX item_sources_guid ON item_sources(source_id, guid) WHERE guid IS NOT NULL;
+        CREATE INDEX item_sources_source ON item_sources(source_id);
+
+        -- Per source: HTTP validators exactly as received, when it is next due, and
+        -- its failure/back-off state.
+        CREATE TABLE fetch_state (
+            source_id TEXT PRIMARY KEY REFERENCES sources(id),
+            url TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,
+            cursor TEXT,
+            next_due_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_status INTEGER,
+            last_error TEXT,
+            last_error_at TEXT,
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_new_at TEXT,
+            gone_at TEXT
+        );
+
+        -- One row per source per collection run.
+        -- status: ok | not_modified | failed | skipped
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            cycle_id TEXT NOT NULL,
+            source_id TEXT NOT NULL REFERENCES sources(id),
+            started_at TEXT NOT NULL,
+            ended_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            http_status INTEGER,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            seen INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE INDEX runs_source_started ON runs(source_id, started_at);
+        CREATE INDEX runs_cycle ON runs(cycle_id);
+        """
+    )
