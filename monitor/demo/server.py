@@ -123,6 +123,15 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     owner: "LocalServer"
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients hanging up mid-reply (deadlines, size caps) are expected here; stay quiet."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError, OSError)):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class LocalServer:
     """``with LocalServer() as server: server.route("/feed.xml", static(b"..."))``."""

@@ -78,7 +78,7 @@ def check_prolog(body: bytes) -> None:
 
 def _when(entry: Any, now: datetime) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)  # plain lookup: FeedParserDict's own aliases warn
         if parsed:
             try:
                 moment = datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
@@ -174,11 +174,12 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str, source: Source
     entries = parsed.get("entries") or []
     bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not entries:
+        if _looks_like_html(body):
+            raise ParseError("not a feed: the server sent an HTML page")
         if bozo is not None:
             raise ParseError(f"not a usable feed: {_describe_bozo(bozo)}")
         if not version:
-            kind = "an HTML page" if _looks_like_html(body) else "not an RSS or Atom document"
-            raise ParseError(f"not a feed: {kind}")
+            raise ParseError("not a feed: not an RSS or Atom document")
     items: list[Item] = []
     warnings: list[str] = []
     if bozo is not None:
@@ -208,6 +209,12 @@ def _looks_like_html(body: bytes) -> bool:
 
 
 def _describe_bozo(error: BaseException) -> str:
+    """``broken XML at line 19, column 84: no element found`` rather than a SAX repr."""
+    import xml.sax
+
+    if isinstance(error, xml.sax.SAXParseException):
+        return (f"broken XML at line {error.getLineNumber()}, column {error.getColumnNumber()}: "
+                f"{clean_text(error.getMessage())}")
     name = type(error).__name__
     message = clean_text(str(error))
     return f"{name}: {message}" if message else name

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from monitor.store import items as _items
 from monitor.store import state as _state
+from monitor.store import tags as _tags
 from monitor.store.db import connect, migrate, write
 from monitor.store.items import SaveCounts
 from monitor.store.state import Run
@@ -83,6 +84,11 @@ class Store:
         """
         with write(self.db):
             counts = _items.save_items(self.db, source, items, now)
+            for item_id in counts.new + counts.updated:
+                # tags are keyed by the incoming item's id; a merged item keeps its stored id
+                found = (tags or {}).get(counts.incoming[item_id])
+                if found is not None:
+                    _tags.save_tags(self.db, item_id, found, now)
             if counts.new:
                 state = dataclasses.replace(state, last_new_at=now)
             _state.put_state(self.db, state)

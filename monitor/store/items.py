@@ -26,6 +26,8 @@ class SaveCounts:
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     seen: int = 0
+    # stored id -> id of the incoming item it came from (they differ when merged)
+    incoming: dict[str, str] = field(default_factory=dict)
 
 
 def item_hash(item: Item) -> str:
@@ -84,6 +86,7 @@ def save_items(db: Database, source: Source, items: Iterable[Item], now: datetim
             )
             item_id = item.id
             counts.new.append(item_id)
+            counts.incoming[item_id] = item.id
         else:
             item_id, owner, old_digest = found
             if owner == source.id and old_digest != digest:
@@ -101,6 +104,7 @@ def save_items(db: Database, source: Source, items: Iterable[Item], now: datetim
                      json.dumps(item.extra, ensure_ascii=False, sort_keys=True), item_id],
                 )
                 counts.updated.append(item_id)
+                counts.incoming[item_id] = item.id
             else:
                 counts.seen += 1
         link_source(db, item_id, source.id, item.guid, stamp)

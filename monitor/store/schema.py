@@ -107,3 +107,43 @@ def _initial(db: Database) -> None:
         CREATE INDEX runs_cycle ON runs(cycle_id);
         """
     )
+
+
+@migrations(name="0002_tags")
+def _tags(db: Database) -> None:
+    db.executescript(
+        """
+        -- The tagger's verdict on each item. relevant is NULL until the item is tagged.
+        ALTER TABLE items ADD COLUMN relevant INTEGER;
+        ALTER TABLE items ADD COLUMN score REAL;
+        ALTER TABLE items ADD COLUMN why TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE items ADD COLUMN tagger_version TEXT;
+        ALTER TABLE items ADD COLUMN tagged_at TEXT;
+        CREATE INDEX items_relevant_published ON items(relevant, published_at);
+        CREATE INDEX items_tagger_version ON items(tagger_version);
+
+        -- Tags in long form: one row per (item, kind, value), kind one of
+        -- topic | platform | legislation | organisation. "Grooming items per platform
+        -- per day" is a self-join of this table with items.
+        CREATE TABLE item_tags (
+            item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            tagger_version TEXT NOT NULL,
+            PRIMARY KEY (item_id, kind, value)
+        );
+        CREATE INDEX item_tags_kind_value ON item_tags(kind, value, item_id);
+
+        -- Figures quoted in items: "37%" of "cases", with the sentence it came from.
+        CREATE TABLE item_statistics (
+            id INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            value TEXT NOT NULL,
+            number REAL,
+            unit TEXT NOT NULL DEFAULT '',
+            sentence TEXT NOT NULL DEFAULT '',
+            tagger_version TEXT NOT NULL
+        );
+        CREATE INDEX item_statistics_item ON item_statistics(item_id);
+        """
+    )

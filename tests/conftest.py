@@ -1,0 +1,45 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1, config and app factories, and
+the real-world fixtures in ../shared (skipped, with the reason, when that folder is absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from monitor.config import Config, config_from_dict
+from monitor.demo.server import LocalServer
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data"
+SHARED = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path inside ../shared, or skip the test saying which folder is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the real-world fixtures in {SHARED / parts[0]} (folder not found)")
+    return path
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as local:
+        yield local
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., Config]:
+    """Build a validated Config whose database lives in the test's tmp dir."""
+
+    def build(**sections: Any) -> Config:
+        data: dict[str, Any] = {"storage": {"path": str(tmp_path / "monitor.db")}}
+        data["http"] = {"timeout": 10.0, "connect_timeout": 5.0, **sections.pop("http", {})}
+        data["schedule"] = {"jitter": 0.0, **sections.pop("schedule", {})}
+        data.update(sections)
+        return config_from_dict(data, "test.toml")
+
+    return build

@@ -1,0 +1,31 @@
+"""Small helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from monitor.app import Monitor, open_monitor
+from monitor.config import Config
+from monitor.demo.server import LocalServer, static
+
+
+def serve_files(server: LocalServer, files: Mapping[str, Path | bytes], content_type: str = "application/rss+xml"
+                ) -> list[dict[str, Any]]:
+    """Serve each file at /<name>.xml and return [[feeds]] entries for them."""
+    feeds = []
+    for name, source in files.items():
+        body = source.read_bytes() if isinstance(source, Path) else source
+        url = server.route(f"/{name}.xml", static(body, content_type))
+        feeds.append({"name": name, "url": url})
+    return feeds
+
+
+def open_app(make_config: Callable[..., Config], **sections: Any) -> Monitor:
+    return open_monitor(make_config(**sections))
+
+
+def rows(monitor: Monitor, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cursor = monitor.store.db.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]

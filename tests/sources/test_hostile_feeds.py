@@ -1,0 +1,90 @@
+"""Documents that must never reach feedparser, and HTML that must never reach storage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from monitor.errors import ParseError
+from monitor.sources.feeds import check_prolog, parse_feed
+from monitor.types import Source
+
+SOURCE = Source(id="feed:test", kind="feed", name="test", url="https://feed.test/rss")
+NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+ <!ENTITY a "aaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+]>
+<rss version="2.0"><channel><title>&c;</title><item><title>&c;</title><link>https://x.test/1</link></item></channel></rss>"""
+BIG_ENTITY = (b'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY big "' + b"x" * 70_000 + b'">]>\n<rss version="2.0"><channel>'
+              + b"<item><title>&big;</title><link>https://x.test/1</link></item>" * 50 + b"</channel></rss>")
+EXTERNAL = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><item><title>&xxe;</title><link>https://x.test/1</link></item></channel></rss>"""
+UTF16_ENTITY = ('<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "b">]><rss/>').encode("utf-16")
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, BIG_ENTITY, EXTERNAL, UTF16_ENTITY],
+                         ids=["billion-laughs", "one-big-entity", "external-entity", "utf-16"])
+def test_entity_declarations_are_refused_before_parsing(body, monkeypatch):
+    import feedparser
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("feedparser saw a document with entity declarations")
+
+    monkeypatch.setattr(feedparser, "parse", must_not_parse)
+    with pytest.raises(ParseError, match="declares XML entities"):
+        parse_feed(body, {}, "https://feed.test/rss", SOURCE, NOW)
+
+
+def test_a_plain_public_doctype_is_fine():
+    check_prolog(b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+                 b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"/>')
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty response"),
+        (b"   \n", "empty response"),
+        (b"<!doctype html><html><head><title>Home</title></head><body><p>Welcome</p></body></html>", "HTML page"),
+        (b'{"items": []}', "not a"),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel><title>cut', "not a usable feed"),
+    ],
+    ids=["empty", "blank", "html", "json", "truncated"],
+)
+def test_broken_documents_are_one_clear_error(body, message):
+    with pytest.raises(ParseError, match=message) as caught:
+        parse_feed(body, {}, "https://feed.test/rss", SOURCE, NOW)
+    assert "\n" not in str(caught.value)
+
+
+def test_scripts_handlers_javascript_links_and_pixels_never_survive():
+    description = (
+        '&lt;p onmouseover="steal()"&gt;Hello &lt;script&gt;alert(1)&lt;/script&gt;'
+        '&lt;a href="javascript:alert(2)"&gt;x&lt;/a&gt; &lt;a href="https://ok.test/" onclick="y()"&gt;ok&lt;/a&gt;'
+        '&lt;img src="https://track.test/p.gif" width="1" height="1"&gt;&lt;iframe src="https://evil.test"&gt;&lt;/iframe&gt;'
+        '&lt;style&gt;body{}&lt;/style&gt;&lt;svg onload="z()"&gt;&lt;/svg&gt;&lt;/p&gt;'
+    )
+    body = (f'<rss version="2.0"><channel><title>t</title><item><title>&lt;b onclick="x()"&gt;Hi&lt;/b&gt;</title>'
+            f"<link>https://x.test/1</link><description>{description}</description></item></channel></rss>").encode()
+    item = parse_feed(body, {}, "https://feed.test/rss", SOURCE, NOW).items[0]
+    lowered = item.summary_html.lower()
+    for bad in ("script", "onmouseover", "onclick", "javascript:", "<img", "track.test", "iframe", "<style", "onload"):
+        assert bad not in lowered, bad
+    assert 'href="https://ok.test/"' in item.summary_html and 'rel="noopener noreferrer nofollow"' in item.summary_html
+    assert "alert" not in item.text and "Hello" in item.text
+    assert item.title == "Hi"
+
+
+def test_plain_text_content_is_escaped_not_trusted():
+    body = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>urn:1</id><title>t</title>'
+            b'<link href="https://x.test/1"/><summary type="text">5 &lt; 6 and &lt;script&gt;x&lt;/script&gt;</summary>'
+            b"</entry></feed>")
+    item = parse_feed(body, {}, "https://feed.test/rss", SOURCE, NOW).items[0]
+    assert "<script" not in item.summary_html
+    assert "&lt;script&gt;" in item.summary_html

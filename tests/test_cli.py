@@ -1,0 +1,103 @@
+"""The command line: help for every command, fast start-up, collect/stats/demo output."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import main
+from tests.conftest import DATA, REPO
+from tests.helpers import serve_files
+
+HEAVY = {"spacy", "praw", "prawcore", "feedparser", "httpx", "sqlite_utils", "matplotlib", "apscheduler", "jinja2"}
+
+
+def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append(prefix + (name,))
+        if isinstance(command, click.Group):
+            found += all_commands(command, prefix + (name,))
+    return found
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=lambda p: " ".join(p))
+def test_every_command_has_help_that_says_what_it_does(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    description = result.output.split("\n\n", 2)[1].strip()
+    assert len(description) > 30, f"`monitor {' '.join(path)} --help` needs a description"
+
+
+def test_readme_documents_every_command():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for path in all_commands():
+        assert f"monitor {' '.join(path)}" in readme, f"README does not mention `monitor {' '.join(path)}`"
+
+
+def test_help_imports_no_heavy_library():
+    code = "import sys; from monitor.cli import main; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                cwd=REPO).stdout.split())
+    assert not (loaded & HEAVY), f"`monitor --help` imports {sorted(loaded & HEAVY)}"
+
+
+def write_config(tmp_path: Path, feeds: list[dict]) -> Path:
+    lines = [f'[storage]\npath = "{tmp_path / "m.db"}"\n', "[schedule]\njitter = 0\n"]
+    for feed in feeds:
+        lines.append(f'[[feeds]]\nname = "{feed["name"]}"\nurl = "{feed["url"]}"\n')
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_collect_prints_a_line_per_source_and_stats_shows_the_last_run(server, tmp_path):
+    feeds = serve_files(server, {"Gazette": DATA / "feeds" / "ours_rss20.xml",
+                                 "Broken": DATA / "feeds" / "ours_truncated.xml"})
+    config = write_config(tmp_path, feeds)
+    result = run(["--config", str(config), "collect"], tmp_path)
+    assert result.returncode == 1  # one source failed
+    lines = result.stdout.splitlines()
+    assert any(re.match(r"ok\s+4 new\s+0 updated\s+0 seen\s+Gazette$", line) for line in lines), lines
+    assert any(line.startswith("FAILED") and "Broken: not a usable feed: broken XML" in line for line in lines)
+    assert "2 sources: 1 ok, 0 not modified, 1 failed; 4 new, 0 updated items" in lines
+    assert result.stderr.count("\n") == 1 and "Broken" in result.stderr  # one log line for the failure
+
+    again = run(["--config", str(config), "collect", "--source", "gazette"], tmp_path)
+    assert again.returncode == 0 and "not modified" in again.stdout and "Broken" not in again.stdout
+
+    stats = run(["--config", str(config), "stats"], tmp_path)
+    assert stats.returncode == 0
+    gazette = next(line for line in stats.stdout.splitlines() if line.endswith("Gazette"))
+    assert gazette.split()[0] == "4" and "not modified" in gazette
+    assert "1 consecutive failure(s), backing off until" in stats.stdout
+
+
+def test_collect_unknown_source_is_a_one_line_error(tmp_path):
+    config = write_config(tmp_path, [{"name": "Gazette", "url": "https://gazette.test/rss"}])
+    result = run(["--config", str(config), "collect", "--source", "Nope"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: no source named 'Nope' (sources: Gazette)"
+
+
+def test_demo_collects_the_invented_corpus_offline(tmp_path):
+    result = run(["demo", "--db", str(tmp_path / "demo.db")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Serving 12 invented demo feeds on http://127.0.0.1:" in result.stdout
+    summary = next(line for line in result.stdout.splitlines() if line.startswith("15 sources:"))
+    assert "15 ok" in summary and "0 failed" in summary
+    stored = int(re.search(r"(\d+) items stored", result.stdout).group(1))
+    assert stored > 100

@@ -1,0 +1,146 @@
+"""Configuration errors: one line per problem, naming the file and the dotted key;
+exit status 2 and nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.errors import ConfigError
+
+GOOD = """
+[storage]
+path = "{db}"
+
+[http]
+timeout = 20
+
+[[feeds]]
+name = "One"
+url = "https://one.test/feed.xml"
+
+[[feeds]]
+name = "Two"
+url = "https://two.test/feed.xml"
+tags = ["uk"]
+
+[[queries]]
+name = "Sextortion"
+terms = "sextortion"
+"""
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value.problems
+
+
+def test_the_shipped_example_config_is_valid():
+    config = load_config(Path(__file__).resolve().parents[1] / "config.toml")
+    assert config.storage.path == "db/monitor.db"
+    assert len(config.feeds) >= 8 and len(config.queries) >= 8
+    assert all(feed.url.startswith("https://") for feed in config.feeds)
+
+
+def test_good_config_loads_into_typed_frozen_objects(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD.format(db=tmp_path / "x.db"), encoding="utf-8")
+    config = load_config(path)
+    assert config.http.timeout == 20.0 and isinstance(config.http.timeout, float)
+    assert config.feeds[1].tags == ("uk",)
+    assert config.queries[0].terms == "sextortion"
+    with pytest.raises(Exception):
+        config.http.timeout = 3  # type: ignore[misc]
+
+
+def test_unknown_key_is_named_with_its_dotted_path(tmp_path):
+    text = GOOD.format(db="x.db").replace('tags = ["uk"]', 'tags = ["uk"]\nurll = "https://x.test/"')
+    assert problems(tmp_path, text) == [
+        f"{tmp_path / 'config.toml'}: feeds[1].urll: unknown key (expected one of: name, tags, url)"
+    ]
+
+
+def test_unknown_section_is_named(tmp_path):
+    found = problems(tmp_path, GOOD.format(db="x.db") + "\n[htpp]\ntimeout = 3\n")
+    assert len(found) == 1 and ": htpp: unknown key" in found[0]
+
+
+def test_wrong_type_names_key_and_expected_type(tmp_path):
+    text = GOOD.format(db="x.db").replace("timeout = 20", 'timeout = "20s"')
+    assert problems(tmp_path, text) == [f"{tmp_path / 'config.toml'}: http.timeout: expected a number, got str '20s'"]
+
+
+def test_wrong_type_inside_a_list(tmp_path):
+    text = GOOD.format(db="x.db").replace('tags = ["uk"]', 'tags = ["uk", 3]')
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and "feeds[1].tags[1]: expected a string" in found[0]
+
+
+def test_missing_required_value(tmp_path):
+    text = GOOD.format(db="x.db").replace('url = "https://two.test/feed.xml"\n', "")
+    assert problems(tmp_path, text) == [f"{tmp_path / 'config.toml'}: feeds[1].url: missing required value (a string)"]
+
+
+def test_bad_url(tmp_path):
+    text = GOOD.format(db="x.db").replace("https://two.test/feed.xml", "ftp://two.test/feed.xml")
+    assert problems(tmp_path, text) == [f"{tmp_path / 'config.toml'}: feeds[1].url: not an http(s) URL"]
+
+
+def test_bad_value_and_every_problem_reported_at_once(tmp_path):
+    text = GOOD.format(db="x.db").replace("timeout = 20", "timeout = -1\nconcurrency = 0")
+    text = text.replace("https://one.test/feed.xml", "not a url")
+    found = problems(tmp_path, text)
+    assert [line.split(": ", 2)[1] for line in found] == ["http.timeout", "http.concurrency", "feeds[0].url"]
+
+
+def test_duplicate_names(tmp_path):
+    text = GOOD.format(db="x.db").replace('name = "Two"', 'name = "one!"')
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and "feeds[1].name" in found[0] and "feeds[0].name" in found[0]
+
+
+def test_invalid_toml_names_the_file_and_line(tmp_path):
+    found = problems(tmp_path, "[http\ntimeout = 3\n")
+    assert len(found) == 1 and found[0].startswith(f"{tmp_path / 'config.toml'}: invalid TOML") and "line 1" in found[0]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nope.toml")
+    assert "file not found" in str(caught.value)
+
+
+def run_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_config_error_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    db = tmp_path / "db" / "monitor.db"
+    text = GOOD.format(db=db).replace("https://two.test/feed.xml", "two.test/feed.xml")
+    (tmp_path / "bad.toml").write_text(text, encoding="utf-8")
+    result = run_cli(["--config", "bad.toml", "collect"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: bad.toml: feeds[1].url: not an http(s) URL"]
+    assert not db.exists() and not db.parent.exists()
+
+
+def test_config_is_found_by_option_then_environment_then_working_directory(tmp_path):
+    for name, db in (("config.toml", "cwd.db"), ("env.toml", "env.db"), ("opt.toml", "opt.db")):
+        (tmp_path / name).write_text(f'[storage]\npath = "{tmp_path / db}"\n', encoding="utf-8")
+    run_cli(["stats"], tmp_path)
+    assert (tmp_path / "cwd.db").exists()
+    run_cli(["stats"], tmp_path, {"MONITOR_CONFIG": "env.toml"})
+    assert (tmp_path / "env.db").exists()
+    run_cli(["--config", "opt.toml", "stats"], tmp_path, {"MONITOR_CONFIG": "env.toml"})
+    assert (tmp_path / "opt.db").exists()
