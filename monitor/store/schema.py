@@ -147,3 +147,31 @@ def _tags(db: Database) -> None:
         CREATE INDEX item_statistics_item ON item_statistics(item_id);
         """
     )
+
+
+@migrations(name="0003_clusters_and_engagement")
+def _clusters_and_engagement(db: Database) -> None:
+    db.executescript(
+        """
+        -- Syndication: copies of one story across outlets share a cluster_id (the id of
+        -- the cluster's first item). An item alone is in no cluster (NULL).
+        ALTER TABLE items ADD COLUMN cluster_id TEXT;
+        CREATE INDEX items_cluster ON items(cluster_id);
+        CREATE TABLE clusters (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            size INTEGER NOT NULL DEFAULT 1,
+            outlets INTEGER NOT NULL DEFAULT 1,
+            first_published_at TEXT NOT NULL,
+            last_published_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- Engagement where the source reports it (Reddit score / comments, likes and
+        -- replies on social posts). NULL for news.
+        ALTER TABLE items ADD COLUMN popularity INTEGER;
+        ALTER TABLE items ADD COLUMN comments INTEGER;
+        -- Set when the item was deleted or removed upstream and its content purged.
+        ALTER TABLE items ADD COLUMN deleted_at TEXT;
+        """
+    )

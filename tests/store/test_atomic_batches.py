@@ -49,7 +49,7 @@ def test_migrations_are_recorded_and_not_reapplied(make_config, tmp_path):
     config = make_config()
     with open_store(config.storage.path) as store:
         names = [r[0] for r in store.db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
-        assert names[:2] == ["0001_initial", "0002_tags"]
+        assert names[:3] == ["0001_initial", "0002_tags", "0003_clusters_and_engagement"]
         assert pending_migrations(store.db) == []
         mode = store.db.execute("PRAGMA journal_mode").fetchone()[0]
         assert mode == "wal"
