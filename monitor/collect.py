@@ -20,10 +20,11 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping, TypeVar
 
 from monitor import schedule
+from monitor.cluster import signature
 from monitor.config import Config
 from monitor.errors import CollectorError
 from monitor.sources.base import Collector, Fetched, Parsed
@@ -210,6 +211,8 @@ class Collection:
                 report.results.append(result)
                 if on_result:
                     on_result(result)
+        window = timedelta(days=2 * self.config.clusters.window_days)
+        self.store.prune_signatures(now - window)
         report.ended_at = self.clock()
         return report
 
@@ -270,16 +273,16 @@ class Collection:
             return self._fail(source, state, started, now, error, cycle_id, status=fetched.status)
         for warning in parsed.warnings:
             log.warning("%s: %s", source.name, warning)
-        tags: Mapping[str, Tags] = {}
-        if self.tag is not None and parsed.items:
-            changed = self.store.changed_items(source, parsed.items)
-            tags = self.tag(changed) if changed else {}
+        changed = self.store.changed_items(source, parsed.items) if parsed.items else []
+        tags: Mapping[str, Tags] = self.tag(changed) if self.tag is not None and changed else {}
+        signatures = {item.id: signature(item.title, item.text) for item in changed}
         changes = {**fetched.state_changes, **parsed.state_changes}
         new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
                                            rng=self.rng, **_state_fields(changes))
         run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
         try:
-            counts = self.store.save_batch(source, parsed.items, new_state, run, now, tags=tags)
+            counts = self.store.save_batch(source, parsed.items, new_state, run, now, tags=tags,
+                                           signatures=signatures, clusters=self.config.clusters)
         except Exception as error:
             from monitor.errors import StorageError
 

@@ -140,6 +140,9 @@ def entry_to_item(entry: Any, source: Source, base_url: str, now: datetime) -> I
     extra: dict[str, Any] = {}
     if categories:
         extra["categories"] = categories[:20]
+    publisher = clean_text((entry.get("source") or {}).get("title"))
+    if publisher:  # news-search feeds name the outlet that published the story
+        extra["publisher"] = publisher
     return Item(
         id=key,
         source_id=source.id,

@@ -14,6 +14,9 @@ from typing import Iterable, Mapping
 from sqlite_utils import Database
 
 from monitor.store import items as _items
+from monitor.cluster import Signature
+from monitor.config import ClustersConfig
+from monitor.store import clusters as _clusters
 from monitor.store import state as _state
 from monitor.store import tags as _tags
 from monitor.store.db import connect, migrate, write
@@ -75,12 +78,15 @@ class Store:
         now: datetime,
         *,
         tags: Mapping[str, Tags] | None = None,
+        signatures: Mapping[str, Signature | None] | None = None,
+        clusters: ClustersConfig | None = None,
     ) -> SaveCounts:
         """Store one source's batch, its new fetch state and its run row, all or nothing.
 
         The validators in ``state`` are only stored if the items are, so a failed
         batch is fetched again in full next time instead of being lost to a 304.
-        ``tags`` (by item id) are stored with the items they belong to.
+        ``tags`` (by item id) are stored with the items they belong to; new items
+        with a MinHash ``signature`` join their syndication cluster.
         """
         with write(self.db):
             counts = _items.save_items(self.db, source, items, now)
@@ -89,6 +95,15 @@ class Store:
                 found = (tags or {}).get(counts.incoming[item_id])
                 if found is not None:
                     _tags.save_tags(self.db, item_id, found, now)
+            if signatures:
+                settings = clusters or ClustersConfig()
+                for item_id in counts.new:
+                    sig = signatures.get(counts.incoming[item_id])
+                    if sig is not None:
+                        published, title = self.db.execute(
+                            "SELECT published_at, title FROM items WHERE id = ?", [item_id]).fetchone()
+                        _clusters.assign(self.db, item_id, published, sig, window_days=settings.window_days,
+                                         threshold=settings.threshold, now=now, title=title)
             if counts.new:
                 state = dataclasses.replace(state, last_new_at=now)
             _state.put_state(self.db, state)
@@ -97,6 +112,11 @@ class Store:
                 Run(**{**run.__dict__, "new": len(counts.new), "updated": len(counts.updated), "seen": counts.seen}),
             )
         return counts
+
+    def prune_signatures(self, older_than: datetime) -> int:
+        """Drop clustering signatures of items too old to have new copies."""
+        with write(self.db):
+            return _clusters.prune(self.db, older_than)
 
     def source_stats(self) -> list[dict]:
         return _state.source_stats(self.db)
