@@ -10,10 +10,11 @@ similarity. Pure functions; the SQL that stores signatures is in ``store/cluster
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -42,15 +43,17 @@ def strip_publisher(title: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = text.lower()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return _WORD.findall(folded)
 
 
 def shingles(title: str, text: str) -> set[str]:
     """Word 3-grams of the headline and the lead (so a reprint of the first paragraph
     only still matches the full copy)."""
-    tokens = words(strip_publisher(title)) + ["\x00"] + words(text)[:LEAD_WORDS]
+    tokens = words(strip_publisher(title)) + ["\x00"] + words(text[: LEAD_WORDS * 15])[:LEAD_WORDS]
     if len(tokens) < SHINGLE:
         return {" ".join(tokens)} if tokens else set()
     return {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
@@ -71,8 +74,6 @@ def is_copy(similarity: float, headline_similarity: float, threshold: float) -> 
     return similarity >= threshold or (similarity >= 0.6 * threshold and headline_similarity >= 0.5)
 
 
-def _hash32(value: str) -> int:
-    return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=4).digest(), "little")
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,12 @@ class Signature:
         return cls(tuple(int(v) for v in np.frombuffer(data, dtype=np.uint32)))
 
     def bands(self) -> list[int]:
-        """One bucket key per band (signed 64-bit, to fit an SQLite INTEGER)."""
-        keys = []
-        for band in range(BANDS):
-            chunk = np.asarray(self.values[band * ROWS : (band + 1) * ROWS], dtype=np.uint32).tobytes()
-            digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
-            keys.append(int.from_bytes(digest, "little", signed=True))
-        return keys
+        """One bucket key per band, the band number included, as a signed 64-bit integer.
+
+        Python's hash of a tuple of ints is not randomised per process, so keys are
+        stable across runs (unlike the hash of a string)."""
+        values = self.values
+        return [hash((band, *values[band * ROWS : (band + 1) * ROWS])) for band in range(BANDS)]
 
     def similarity(self, other: "Signature") -> float:
         """Estimated Jaccard similarity of the two items' shingle sets."""
@@ -106,6 +106,47 @@ def signature(title: str, text: str) -> Signature | None:
     grams = shingles(title, text)
     if len(grams) < 3:
         return None
-    hashed = np.fromiter((_hash32(g) for g in grams), dtype=np.uint64, count=len(grams))
+    hashed = np.array([zlib.crc32(g.encode("utf-8")) for g in grams], dtype=np.uint64)
     permuted = (_A * hashed + _B) % _PRIME
-    return Signature(tuple(int(v) for v in permuted.min(axis=1)))
+    return Signature(tuple(permuted.min(axis=1).tolist()))
+
+
+class ClusterIndex:
+    """Recent items' signatures, bucketed by LSH band, in memory.
+
+    Built from the database once per collection cycle (only when a new item needs
+    it) and extended as items are stored; kept out of the database because writing
+    two dozen random-keyed index rows per item made every commit slow.
+    """
+
+    def __init__(self, window_days: float, threshold: float):
+        self.window = timedelta(days=window_days)
+        self.threshold = threshold
+        self.buckets: dict[int, list[str]] = {}
+        self.entries: dict[str, tuple[Signature, datetime, str]] = {}
+
+    def add(self, item_id: str, sig: Signature, published: datetime, title: str) -> None:
+        if item_id in self.entries:
+            return
+        self.entries[item_id] = (sig, published, title)
+        for bucket in sig.bands():
+            self.buckets.setdefault(bucket, []).append(item_id)
+
+    def match(self, sig: Signature, title: str, published: datetime, exclude: str = "") -> str | None:
+        """The stored item this one is a copy of (the most similar within the window), if any."""
+        seen: set[str] = set()
+        best_id, best_score = None, 0.0
+        for bucket in sig.bands():
+            for other_id in self.buckets.get(bucket, ()):
+                if other_id in seen or other_id == exclude:
+                    continue
+                seen.add(other_id)
+                other_sig, other_published, other_title = self.entries[other_id]
+                if abs(other_published - published) > self.window:
+                    continue
+                score = sig.similarity(other_sig)
+                if is_copy(score, title_similarity(title, other_title), self.threshold) and (
+                    score > best_score or (score == best_score and best_id is not None and other_id < best_id)
+                ):
+                    best_id, best_score = other_id, score
+        return best_id

@@ -181,20 +181,13 @@ def _clusters_and_engagement(db: Database) -> None:
 def _cluster_signatures(db: Database) -> None:
     db.executescript(
         """
-        -- MinHash signatures of recent items and their LSH band buckets, used only to
-        -- find syndicated copies. Rows older than the clustering window are pruned.
+        -- MinHash signatures of recent items, used only to find syndicated copies.
+        -- Rows older than the clustering window are pruned.
         CREATE TABLE item_signatures (
             item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
             published_at TEXT NOT NULL,
             signature BLOB NOT NULL
         );
         CREATE INDEX item_signatures_published ON item_signatures(published_at);
-        CREATE TABLE item_lsh (
-            band INTEGER NOT NULL,
-            bucket INTEGER NOT NULL,
-            item_id TEXT NOT NULL REFERENCES item_signatures(item_id) ON DELETE CASCADE
-        );
-        CREATE INDEX item_lsh_bucket ON item_lsh(band, bucket);
-        CREATE INDEX item_lsh_item ON item_lsh(item_id);
         """
     )
