@@ -1,0 +1,307 @@
+"""From raw term matches on one document to named rule features and entity tags.
+
+Pure functions over a spaCy ``Doc`` and the matcher's hits: no matching, no scoring.
+Co-occurrence is judged per sentence, where sentences are cut at ``.``, ``!``, ``?``
+and at the title/text boundary (cheaper than a sentencizer and good enough for
+"groom" + "sexual" in the same sentence). Context rules that the term lists cannot
+express (company vs network "Facebook", the letter "X", ages) live here.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.tokens import Doc
+
+# One matcher hit: kind, label, id, rule, start token, end token.
+Hit = tuple[str, str, str, str, int, int]
+
+IN_SCOPE_LAWS = ("online_safety_act_uk", "kosa_us", "coppa_us", "eu_csam_regulation", "other")
+SENSES = ("pet", "personal", "ski", "succession", "wedding", "backlog", "primate")
+
+WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+}
+# After "was 14" these make the number something other than an age.
+NOT_AGE_NEXT = {
+    "%", "per", "percent", "million", "billion", "thousand", "times", "days", "weeks", "months",
+    "hours", "minutes", "seconds", "miles", "km", "points", "cases", "people", "offences", ".5",
+}
+X_REJECT_PREV = {
+    "Generation", "Gen", "Malcolm", "Mr", "Mrs", "Ms", "Dr", "Article", "Chapter", "Person", "Company",
+    "Project", "Series", "Model", "Day", "Planet", "Brand", "Patient", "Victim", "Child", "Boy", "Girl",
+    "Woman", "Man", "Mister", "Space", "Windows", "Mac", "OS", "Apple", "iPhone", "Xbox", "Pixel",
+}
+X_REJECT_NEXT = {"Factor", "Games", "Corp", "Corp.", "Ltd", "Men", "Files", "Prize", "Æ", "Pro", "Series", "-", "–"}
+X_OK_PREV = {"on", "via", "onto", "from", "to", "platform", "app", "site", "and", "or", "/"}
+NETWORK_PREV = {"on", "via", "onto", "using", "use", "uses", "used", "joined", "join", "site", "network",
+                "app", "platform", "owns", "own", "of", "a", "his", "her", "their", "my", "your", "open"}
+
+
+@dataclass
+class Analysis:
+    """What the rules found in one document, before scoring."""
+
+    features: dict[str, float]
+    evidence: dict[str, list[str]]
+    platforms: list[str]
+    legislation: list[str]
+    organisations: list[str]
+    labels: dict[str, int] = field(default_factory=dict)  # hits per concept label, whole doc
+
+
+class _Sentences:
+    """Map token index -> sentence number from the sentence-end hits."""
+
+    def __init__(self, starts: Iterable[int]):
+        self.starts = sorted(set(starts))
+
+    def __call__(self, i: int) -> int:
+        return bisect_right(self.starts, i) - 1
+
+
+def _number(text: str) -> int | None:
+    text = text.lower().replace(",", "")
+    if text.isdigit():
+        return int(text)
+    return WORD_NUMBERS.get(text)
+
+
+def _ages(doc: Doc, anchors: list[tuple[int, int]], phrases: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Token positions of ages under 18 and of adult ages ("26-year-old")."""
+    child: list[int] = []
+    adult: list[int] = []
+    n = len(doc)
+    for start, end in anchors:
+        first = doc[start].lower_
+        value: int | None = None
+        if first in ("aged", "age", "ages"):
+            if end < n:
+                value = _number(doc[end].text)
+        else:  # "year-old", "years old": the number comes before
+            j = start - 1
+            if j >= 0 and doc[j].text in ("-", "–"):
+                j -= 1
+            if j >= 0:
+                value = _number(doc[j].text)
+        if value is None:
+            continue
+        (child if value < 18 else adult).append(start)
+    for start, end in phrases:
+        if end < n and (doc[end].text.lower() in NOT_AGE_NEXT or doc[end].like_num):
+            continue
+        child.append(start)
+    return child, adult
+
+
+def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
+    """Longest entity match wins ("Kik Messenger" over "Messenger", "Snap Inc" over nothing)."""
+    ordered = sorted(hits, key=lambda h: (h[4], -(h[5] - h[4])))
+    kept: list[Hit] = []
+    last_end = -1
+    for hit in ordered:
+        if hit[4] >= last_end:
+            kept.append(hit)
+            last_end = hit[5]
+    return kept
+
+
+def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozenset[str]) -> Analysis:
+    """Turn the matcher's hits on ``doc`` into features, evidence and entity tags.
+
+    ``text_start`` is the first token of the item's text (tokens before it are the
+    title): platforms and laws are tagged from the text only, as the labelling
+    conventions require, while relevance features use title and text.
+    """
+    concept: dict[str, list[tuple[int, int]]] = {}
+    entities: list[Hit] = []
+    for hit in hits:
+        if hit[0] == "CONCEPT":
+            concept.setdefault(hit[1], []).append((hit[4], hit[5]))
+        else:
+            entities.append(hit)
+
+    def pos(label: str) -> list[tuple[int, int]]:
+        return concept.get(label, [])
+
+    sentence = _Sentences([0, text_start] + [end for _, end in pos("SENT_END")])
+
+    def sents(label: str) -> set[int]:
+        return {sentence(start) for start, _ in concept.get(label, ())}
+
+    n = len(doc)
+
+    # --- entities -----------------------------------------------------------------
+    platform_positions = [h[4] for h in entities if h[0] == "PLATFORM" and not h[3]]
+    xctx = [s for s, _ in pos("X_CONTEXT")]
+    corp = [s for s, _ in pos("CORP_VERB")]
+    australia = sents("AUSTRALIA")
+    eu_context = bool(pos("EU_CONTEXT"))
+    platforms: list[str] = []
+    laws: list[str] = []
+    laws_title: list[str] = []
+    orgs: list[str] = []
+    platform_any = False
+    for kind, _label, ident, rule, start, end in _resolve_overlaps(entities):
+        prev = doc[start - 1] if start > 0 else None
+        nxt = doc[end] if end < n else None
+        at_sentence_start = start == 0 or sentence(start - 1) != sentence(start)
+        if rule == "needs_context":
+            if nxt is not None and nxt.text in X_REJECT_NEXT:
+                continue
+            if prev is not None and (prev.text in X_REJECT_PREV):
+                continue
+            ok = prev is not None and prev.lower_ in X_OK_PREV and not (
+                prev.lower_ in ("and", "or") and not any(0 < start - p <= 4 for p in platform_positions)
+            )
+            ok = ok or any(p != start and abs(p - start) <= 4 for p in platform_positions)
+            ok = ok or any(abs(p - start) <= 4 for p in xctx)
+            if not ok:
+                continue
+        elif rule == "company_sense" and end - start == 1:
+            network = prev is not None and prev.lower_ in NETWORK_PREV
+            if not network and any(end <= p <= end + 3 and sentence(p) == sentence(start) for p in corp):
+                continue  # "Facebook said ...": the company, not the network
+        elif rule == "proper_noun":
+            if prev is not None and not at_sentence_start and prev.is_title and start - 1 not in platform_positions:
+                continue
+            if nxt is not None and nxt.is_title and end not in platform_positions and nxt.lower_ != "messenger":
+                continue
+        elif rule == "not_prefix":
+            if nxt is not None and nxt.text in ("-", "–"):
+                continue
+        elif rule == "not_australian":
+            if sentence(start) in australia:
+                continue
+        elif rule == "eu_context":
+            if not eu_context:
+                continue
+        if not ident:
+            continue  # a suppressor entry (e.g. Australia's Online Safety Act 2021)
+        in_text = start >= text_start
+        if kind == "PLATFORM":
+            platform_any = True
+            if in_text and ident not in platforms:
+                platforms.append(ident)
+        elif kind == "LAW":
+            if ident not in laws_title:
+                laws_title.append(ident)
+            if in_text and ident not in laws:
+                laws.append(ident)
+        elif kind == "ORG" and ident not in orgs:
+            orgs.append(ident)
+
+    # Police forces: "Greater Manchester Police", "Nottinghamshire Police".
+    for start, end in pos("POLICE"):
+        if start < text_start:
+            continue
+        left = start
+        while left > text_start and start - left < 3 and doc[left - 1].is_title and sentence(left - 1) == sentence(start):
+            if doc[left - 1].text in ("The", "A", "An", "Police", "Said", "By", "Says"):
+                break
+            left -= 1
+        if left < start:
+            name = doc[left:end].text
+            if name not in orgs:
+                orgs.append(name)
+
+    # Australia's under-16 social media minimum age, when named by description.
+    ban_rule = sents("AGE_BAN") & sents("UNDER16") & sents("SOCIAL_MEDIA")
+    if ban_rule:
+        if "other" not in laws_title:
+            laws_title.append("other")
+        first = min(start for start, _ in pos("AGE_BAN") if sentence(start) in ban_rule)
+        if first >= text_start and "other" not in laws:
+            laws.append("other")
+
+    # --- concepts -----------------------------------------------------------------
+    child_ages, _adult_ages = _ages(doc, pos("AGE_ANCHOR"), pos("AGE_PHRASE"))
+    child_positions = [s for s, _ in pos("CHILD")] + child_ages
+    child_s = {sentence(p) for p in child_positions}
+    has_child = bool(child_positions)
+    family_s = sents("FAMILY_CHILD")
+    childish_s = child_s | family_s
+    sexual_s, abuse_s, predator_s = sents("SEXUAL"), sents("ABUSE"), sents("PREDATOR")
+    csa_s, csam_s = sents("CSA"), sents("CSAM")
+    groom_s = sents("GROOM")
+    harm_s = sexual_s | abuse_s | predator_s | csa_s | csam_s
+    online_any = bool(pos("ONLINE")) or platform_any
+    law_tags = set(laws_title)
+
+    f: dict[str, float] = {}
+    f["csam"] = float(bool(csam_s) or bool(csa_s & sents("IMAGE")))
+    f["child_sexual_abuse"] = float(bool(csa_s) or bool(childish_s & (sexual_s | abuse_s | predator_s)))
+    sextortion = bool(pos("SEXTORTION"))
+    f["sextortion_minor"] = float(sextortion and (has_child or bool(family_s)))
+    f["sextortion_adult"] = float(sextortion and not (has_child or bool(family_s)))
+    groom_abuse = bool(groom_s & harm_s)
+    f["groom_abuse"] = float(groom_abuse)
+    f["groom_child"] = float(not groom_abuse and bool(groom_s & childish_s))
+    f["groom_any"] = float(bool(groom_s))
+    f["grooming_gang"] = float(
+        bool(pos("GANG")) or (bool(pos("GANG_PLACE")) and (bool(csa_s) or f["child_sexual_abuse"] > 0 or groom_abuse))
+    )
+    f["law_in_scope"] = float(any(t in law_tags for t in IN_SCOPE_LAWS))
+    f["dsa_minors"] = float("dsa_eu" in law_tags and has_child)
+    f["dsa_other"] = float("dsa_eu" in law_tags and not has_child)
+    f["law_child"] = float(online_any and bool(sents("LAW_GENERIC") & child_s))
+    f["child_safety"] = float(online_any and bool(sents("SAFETY") & child_s))
+    f["child_legal"] = float(has_child and online_any and bool(pos("LEGAL_ACTION")))
+    f["child_protection_org"] = float(any(o in child_protection for o in orgs))
+    f["predator"] = float(bool(predator_s))
+    f["grooming_cue"] = float(has_child and bool(pos("GROOMING_CUE")))
+    f["crime_child"] = float(bool(sents("CRIME") & childish_s))
+    f["child_platform"] = float(has_child and platform_any)
+    for sense in SENSES:
+        label = "SENSE_" + sense.upper()
+        cues = pos(label)
+        f["sense_" + sense] = float(bool(groom_s) and (bool(sents(label) & groom_s) or len(cues) >= 3))
+    f["business"] = float(len(pos("BUSINESS")) >= 3)
+    f["adult_scam"] = float(bool(pos("ADULT_SCAM")))
+
+    evidence: dict[str, list[str]] = {}
+
+    def words(*labels: str, limit: int = 3) -> list[str]:
+        out: list[str] = []
+        for label in labels:
+            for start, end in concept.get(label, ()):
+                word = doc[start:end].text
+                if word.lower() not in (w.lower() for w in out):
+                    out.append(word)
+                if len(out) >= limit:
+                    return out
+        return out
+
+    evidence["csam"] = words("CSAM", "CSA")
+    evidence["child_sexual_abuse"] = words("CSA", "SEXUAL", "ABUSE")
+    evidence["sextortion_minor"] = words("SEXTORTION") + words("CHILD", limit=1)
+    evidence["sextortion_adult"] = words("SEXTORTION")
+    evidence["groom_abuse"] = words("GROOM", limit=1) + words("SEXUAL", "ABUSE", "PREDATOR", limit=2)
+    evidence["groom_child"] = words("GROOM", limit=1) + words("CHILD", "FAMILY_CHILD", limit=1)
+    evidence["groom_any"] = words("GROOM", limit=1)
+    evidence["grooming_gang"] = words("GANG", "GANG_PLACE")
+    evidence["law_in_scope"] = [t for t in laws_title if t in IN_SCOPE_LAWS]
+    evidence["dsa_minors"] = ["dsa_eu"]
+    evidence["dsa_other"] = ["dsa_eu"]
+    evidence["law_child"] = words("LAW_GENERIC", limit=2) + words("CHILD", limit=1)
+    evidence["child_safety"] = words("SAFETY", limit=2) + words("CHILD", limit=1)
+    evidence["child_legal"] = words("LEGAL_ACTION", limit=2)
+    evidence["child_protection_org"] = [o for o in orgs if o in child_protection][:3]
+    evidence["predator"] = words("PREDATOR")
+    evidence["grooming_cue"] = words("GROOMING_CUE")
+    evidence["crime_child"] = words("CRIME", limit=2)
+    evidence["child_platform"] = platforms[:3]
+    for sense in SENSES:
+        evidence["sense_" + sense] = words("SENSE_" + sense.upper())
+    evidence["business"] = words("BUSINESS")
+    evidence["adult_scam"] = words("ADULT_SCAM")
+
+    labels = {label: len(spans) for label, spans in concept.items()}
+    labels["_platform_any"] = int(platform_any)
+    labels["_sextortion"] = int(sextortion)
+    return Analysis(f, evidence, platforms, laws, orgs, labels)

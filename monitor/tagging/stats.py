@@ -1,0 +1,124 @@
+"""Quoted figures: "37%", "7,263 online grooming offences", "€20 million" fines.
+
+One compiled regular expression over the plain text finds candidate numbers (much
+cheaper than a token Matcher with REGEX predicates); the words after a number decide
+its unit. Years, dates, ages, durations, article and category numbers are not
+statistics and are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.types import Statistic
+
+_CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "us$": "USD", "usd": "USD", "gbp": "GBP", "eur": "EUR", "a$": "AUD", "au$": "AUD", "c$": "CAD"}
+_CURRENCY_WORDS = {"pounds": "GBP", "euros": "EUR", "dollars": "USD"}
+_SCALE = {"million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9, "thousand": 1e3, "k": 1e3}
+
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_PATTERN = re.compile(
+    r"(?P<cur>US\$|A\$|AU\$|C\$|[£€$]|\b(?:USD|GBP|EUR)\s?)?"
+    r"(?<![\w.,/-])(?P<num>" + _NUMBER + r")(?![\w/]|\.\d|-year|–year|-(?:\d))"
+    r"(?:\s?(?P<scale>million|billion|thousand|bn|mn|m|k)\b)?"
+    r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+# Words that can sit between a number and its unit: "7,263 online grooming offences".
+_SKIP = {
+    "online", "recorded", "reported", "more", "new", "such", "actionable", "registered", "active", "daily",
+    "average", "child", "children's", "sexual", "abuse", "image", "grooming", "unique", "individual", "separate",
+    "suspected", "confirmed", "other", "different", "global", "uk", "us", "of", "the", "these", "those",
+    "known", "criminal", "total", "young", "teenage", "monthly", "million", "billion", "thousand", "sextortion",
+    "related", "abuse-related", "internet", "police", "indecent", "fake", "coordinated", "co-ordinated",
+}
+_NOT_UNITS = {
+    "years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour", "minutes", "minute",
+    "seconds", "am", "pm", "and", "or", "to", "in", "on", "at", "by", "for", "from", "with", "was", "were",
+    "is", "are", "has", "have", "had", "a", "an", "it", "that", "which", "who", "when", "per", "times", "out",
+    "members", "recommendations", "counts", "volumes", "pages", "page", "decades", "inches", "miles",
+}
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+}
+_BEFORE_NOT_STAT = {"article", "articles", "category", "section", "clause", "chapter", "schedule", "phase", "tier", "level", "page", "part", "rule", "no", "number", "version", "volume", "ages", "aged", "age", "under", "over", "over-", "covid-", "top"}
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    left = 0
+    for match in _SENTENCE_END.finditer(text, 0, start):
+        left = match.end()
+    right_match = _SENTENCE_END.search(text, end)
+    right = right_match.end() if right_match else len(text)
+    return " ".join(text[left:right].split())
+
+
+def _previous_word(text: str, start: int) -> str:
+    words = _WORD.findall(text[max(0, start - 20):start])
+    return words[-1].lower() if words else ""
+
+
+def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
+    """Every quoted figure in ``text`` with its unit and the sentence it stands in."""
+    found: list[Statistic] = []
+    seen: set[tuple[str, str]] = set()
+    for match in _PATTERN.finditer(text):
+        raw = match.group("num")
+        cur = (match.group("cur") or "").strip().lower()
+        scale = (match.group("scale") or "").lower()
+        pct = match.group("pct")
+        try:
+            number = float(raw.replace(",", ""))
+        except ValueError:
+            continue
+        if scale:
+            if scale in ("m", "k", "b") and not cur:
+                scale = ""  # "5m" could be metres; only trust single letters after a currency
+            else:
+                number *= _SCALE[scale]
+        end = match.end()
+        if not scale and match.group("scale"):
+            end = match.start("scale")
+        before = _previous_word(text, match.start())
+        unit = ""
+        if pct:
+            unit = "%"
+        elif cur:
+            unit = _CURRENCY_SYMBOLS.get(cur, cur.upper())
+        else:
+            if before in _MONTHS or before in _BEFORE_NOT_STAT:
+                continue
+            after = _WORD.findall(text[end:end + 60])
+            # "4 May", "1 January 2014": a date, not a figure.
+            if after and after[0].lower() in _MONTHS:
+                continue
+            for word in after[:4]:
+                lower = word.lower().strip("'’")
+                if lower in _CURRENCY_WORDS:
+                    unit = _CURRENCY_WORDS[lower]
+                    break
+                if lower in _SKIP:
+                    continue
+                if lower in _NOT_UNITS or lower in _MONTHS:
+                    break
+                if len(lower) > 2 and (lower.endswith("s") or lower in ("people", "children", "men", "women")):
+                    unit = lower
+                break
+            if not unit:
+                continue
+            # A bare year ("in 2019") is a date unless a plural noun follows it directly.
+            if "," not in raw and "." not in raw and 1900 <= number <= 2100 and not scale and before in ("in", "since", "of", "from", "by", "until", "to", "between", "and", "year", "the", "early", "late", "mid"):
+                continue
+        value = text[match.start():end].strip()
+        key = (value, unit)
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(Statistic(value=value, number=number, unit=unit, sentence=_sentence(text, match.start(), end)))
+        if len(found) >= limit:
+            break
+    return tuple(found)
