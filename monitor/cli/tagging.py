@@ -102,7 +102,7 @@ def evaluate(file: Path, fmt: str, model_path: str | None, threshold: float | No
     relevant topics, predicted relevant/not for negatives), for the tagger and
     for the plain keyword filter (groom*, platform or law names => relevant).
     """
-    from monitor.tagging.data import read_examples
+    from monitor.tagging.labelled import read_examples
     from monitor.tagging.evaluate import evaluate as run, format_text
 
     report = run(read_examples(file), model_path, threshold, cv, seed, builtin)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from monitor.tagging.baseline import KeywordBaseline
-from monitor.tagging.data import NEGATIVE_PREFIX, Example
+from monitor.tagging.labelled import NEGATIVE_PREFIX, Example
 
 TOPIC_COLUMNS = ("grooming", "sextortion", "csam", "child_online_safety", "legislation", "not_relevant")
 
@@ -98,7 +98,7 @@ def cross_validated_predictions(
 ) -> list[Prediction]:
     """Re-train the weights on k-1 folds (+ our written examples) and predict the k-th."""
     from monitor.tagging import load_tagger
-    from monitor.tagging.data import read_examples
+    from monitor.tagging.labelled import read_examples
     from monitor.tagging.topics import topics_for
     from monitor.tagging.train import BUILTIN_EXAMPLES, feature_rows, train_model
 

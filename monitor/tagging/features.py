@@ -235,16 +235,22 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
 
     f: dict[str, float] = {}
     f["csam"] = float(bool(csam_s) or bool(csa_s & sents("IMAGE")))
-    f["child_sexual_abuse"] = float(bool(csa_s) or bool(childish_s & (sexual_s | abuse_s | predator_s)))
-    sextortion = bool(pos("SEXTORTION"))
+    f["child_abuse"] = float(bool(csa_s) or bool(childish_s & (abuse_s | predator_s)))
+    f["child_sexual"] = float(not f["child_abuse"] and bool(child_s & sexual_s))
+    sextortion = bool(pos("SEXTORTION")) or bool(sents("EXTORTION") & (sexual_s | sents("IMAGE")))
     f["sextortion_minor"] = float(sextortion and (has_child or bool(family_s)))
     f["sextortion_adult"] = float(sextortion and not (has_child or bool(family_s)))
     groom_abuse = bool(groom_s & harm_s)
     f["groom_abuse"] = float(groom_abuse)
-    f["groom_child"] = float(not groom_abuse and bool(groom_s & childish_s))
+    for sense in SENSES:
+        label = "SENSE_" + sense.upper()
+        cues = pos(label)
+        f["sense_" + sense] = float(bool(groom_s) and (bool(sents(label) & groom_s) or len(cues) >= 3))
+    sensed = any(f["sense_" + s] for s in SENSES)
+    f["groom_child"] = float(not groom_abuse and not sensed and bool(groom_s & childish_s))
     f["groom_any"] = float(bool(groom_s))
     f["grooming_gang"] = float(
-        bool(pos("GANG")) or (bool(pos("GANG_PLACE")) and (bool(csa_s) or f["child_sexual_abuse"] > 0 or groom_abuse))
+        bool(pos("GANG")) or (bool(pos("GANG_PLACE")) and (bool(csa_s) or f["child_abuse"] > 0 or groom_abuse))
     )
     f["law_in_scope"] = float(any(t in law_tags for t in IN_SCOPE_LAWS))
     f["dsa_minors"] = float("dsa_eu" in law_tags and has_child)
@@ -257,10 +263,6 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     f["grooming_cue"] = float(has_child and bool(pos("GROOMING_CUE")))
     f["crime_child"] = float(bool(sents("CRIME") & childish_s))
     f["child_platform"] = float(has_child and platform_any)
-    for sense in SENSES:
-        label = "SENSE_" + sense.upper()
-        cues = pos(label)
-        f["sense_" + sense] = float(bool(groom_s) and (bool(sents(label) & groom_s) or len(cues) >= 3))
     f["business"] = float(len(pos("BUSINESS")) >= 3)
     f["adult_scam"] = float(bool(pos("ADULT_SCAM")))
 
@@ -278,8 +280,9 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         return out
 
     evidence["csam"] = words("CSAM", "CSA")
-    evidence["child_sexual_abuse"] = words("CSA", "SEXUAL", "ABUSE")
-    evidence["sextortion_minor"] = words("SEXTORTION") + words("CHILD", limit=1)
+    evidence["child_abuse"] = words("CSA", "ABUSE", "PREDATOR")
+    evidence["child_sexual"] = words("SEXUAL")
+    evidence["sextortion_minor"] = words("SEXTORTION", "EXTORTION", limit=2) + words("CHILD", limit=1)
     evidence["sextortion_adult"] = words("SEXTORTION")
     evidence["groom_abuse"] = words("GROOM", limit=1) + words("SEXUAL", "ABUSE", "PREDATOR", limit=2)
     evidence["groom_child"] = words("GROOM", limit=1) + words("CHILD", "FAMILY_CHILD", limit=1)
@@ -304,4 +307,5 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     labels = {label: len(spans) for label, spans in concept.items()}
     labels["_platform_any"] = int(platform_any)
     labels["_sextortion"] = int(sextortion)
+    labels["_crime"] = int(bool(pos("CRIME")))
     return Analysis(f, evidence, platforms, laws, orgs, labels)

@@ -21,7 +21,7 @@ from spacy.tokens import Doc
 
 from monitor.errors import TaggerError
 from monitor.tagging.features import Analysis, analyse
-from monitor.tagging.model import RelevanceModel, load_model, prior_model
+from monitor.tagging.relevance import RelevanceModel, load_model, prior_model
 from monitor.tagging.resources import MODEL_DIR, MODEL_FILE, Resources, load_resources
 from monitor.tagging.stats import extract_statistics
 from monitor.tagging.topics import topics_for

@@ -19,23 +19,24 @@ def topics_for(analysis: Analysis) -> tuple[str, ...]:
     labels = analysis.labels
     sensed = any(f.get("sense_" + s) for s in SENSES)
     law_named = bool(f.get("law_in_scope") or f.get("dsa_minors"))
+    abuse = bool(f.get("child_abuse") or f.get("child_sexual"))
+    platform = bool(labels.get("_platform_any"))
     found: set[str] = set()
     if f.get("grooming_gang"):
         found |= {"grooming_gangs", "grooming"}
     if f.get("groom_abuse") or (f.get("groom_child") and not sensed):
         found.add("grooming")
-    if f.get("grooming_cue") and (f.get("child_sexual_abuse") or f.get("predator")):
-        found.add("grooming")
+    if abuse and (f.get("grooming_cue") or f.get("crime_child") or labels.get("_crime")):
+        found.add("grooming")  # an individual case: an offender, a child, the police or a court
     if labels.get("_sextortion"):
         found.add("sextortion")
     if f.get("csam"):
         found.add("csam")
     if law_named or f.get("law_child"):
         found.add("legislation")
-    platform_harm = labels.get("_platform_any") and (f.get("predator") or f.get("child_sexual_abuse"))
-    if f.get("child_legal") or f.get("child_safety") or platform_harm:
+    if f.get("child_legal") or f.get("child_safety") or (platform and (f.get("predator") or abuse)):
         found.add("child_online_safety")
-    platform_legal = bool(f.get("child_legal") and labels.get("_platform_any"))
+    platform_legal = bool(f.get("child_legal") and platform)
 
     order: list[str] = []
     if law_named:
@@ -47,11 +48,10 @@ def topics_for(analysis: Analysis) -> tuple[str, ...]:
             order.append(topic)
     if "legislation" in found:
         order.append("legislation")
+    if abuse and not platform:
+        order.append("grooming")
     order.append("child_online_safety")  # the catch-all for relevant items
     main = order[0]
+    found.add(main)
     rest = [t for t in TOPICS if t in found and t != main]
     return (main, *rest)
-
-
-def in_scope_laws() -> tuple[str, ...]:
-    return IN_SCOPE_LAWS

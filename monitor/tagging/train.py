@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from monitor.errors import TaggerError
-from monitor.tagging.data import Example, read_examples
-from monitor.tagging.model import RelevanceModel, prior_model
+from monitor.tagging.labelled import Example, read_examples
+from monitor.tagging.relevance import RelevanceModel, prior_model
 from monitor.tagging.resources import CODE_VERSION, MODEL_DIR, MODEL_FILE, PACKAGE_DIR
 
 BUILTIN_EXAMPLES = PACKAGE_DIR / "data" / "examples.jsonl"
