@@ -65,7 +65,7 @@ def classify(model_path: str | None, threshold: float | None, batch_size: int) -
 
     tagger = load_tagger(model_path, threshold)
     failures: list[int] = []
-    items = _read_items(click.get_text_stream("stdin"), failures)
+    items = _read_items(sys.stdin, failures)
     ids: list[Any] = []
 
     def pairs() -> Iterator[tuple[str, str]]:
@@ -73,7 +73,7 @@ def classify(model_path: str | None, threshold: float | None, batch_size: int) -
             ids.append(ident)
             yield title, text
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for index, tags in enumerate(tagger.tag_many(pairs(), batch_size=batch_size)):
         record = {"id": ids[index], **tags_to_dict(tags)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -39,6 +39,9 @@ X_REJECT_PREV = {
 }
 X_REJECT_NEXT = {"Factor", "Games", "Corp", "Corp.", "Ltd", "Men", "Files", "Prize", "Æ", "Pro", "Series", "-", "–"}
 X_OK_PREV = {"on", "via", "onto", "from", "to", "platform", "app", "site", "and", "or", "/"}
+# "a signal", "traffic signal": the common noun, even when capitalised in a heading.
+COMMON_NOUN_PREV = {"a", "an", "traffic", "radio", "wifi", "wi-fi", "mobile", "phone", "strong", "weak", "clear",
+                    "warning", "distress", "no", "any", "every", "railway", "rail", "turn"}
 NETWORK_PREV = {"on", "via", "onto", "using", "use", "uses", "used", "joined", "join", "site", "network",
                 "app", "platform", "owns", "own", "of", "a", "his", "her", "their", "my", "your", "open"}
 
@@ -168,6 +171,8 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             if not network and any(end <= p <= end + 3 and sentence(p) == sentence(start) for p in corp):
                 continue  # "Facebook said ...": the company, not the network
         elif rule == "proper_noun":
+            if prev is not None and prev.lower_ in COMMON_NOUN_PREV:
+                continue
             if prev is not None and not at_sentence_start and prev.is_title and start - 1 not in platform_positions:
                 continue
             if nxt is not None and nxt.is_title and end not in platform_positions and nxt.lower_ != "messenger":

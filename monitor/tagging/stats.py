@@ -19,8 +19,8 @@ _SCALE = {"million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _PATTERN = re.compile(
     r"(?P<cur>US\$|A\$|AU\$|C\$|[£€$]|\b(?:USD|GBP|EUR)\s?)?"
-    r"(?<![\w.,/-])(?P<num>" + _NUMBER + r")(?![\w/]|\.\d|-year|–year|-(?:\d))"
-    r"(?:\s?(?P<scale>million|billion|thousand|bn|mn|m|k)\b)?"
+    r"(?<![\w.,/-])(?P<num>" + _NUMBER + r")(?!-year|–year|-\d|/\d|\.\d)"
+    r"(?:\s?(?P<scale>million|billion|thousand|bn|mn|m|k)\b)?(?![\w/])"
     r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?",
     re.IGNORECASE,
 )
@@ -40,6 +40,11 @@ _NOT_UNITS = {
     "seconds", "am", "pm", "and", "or", "to", "in", "on", "at", "by", "for", "from", "with", "was", "were",
     "is", "are", "has", "have", "had", "a", "an", "it", "that", "which", "who", "when", "per", "times", "out",
     "members", "recommendations", "counts", "volumes", "pages", "page", "decades", "inches", "miles",
+}
+_FUNCTION_WORDS = {
+    "this", "thus", "his", "hers", "its", "ours", "yours", "theirs", "was", "has", "does", "goes", "as", "us",
+    "across", "less", "unless", "plus", "always", "perhaps", "besides", "towards", "afterwards", "whereas",
+    "news", "various", "previous", "serious", "famous", "nervous", "obvious", "numerous", "miles", "times",
 }
 _MONTHS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -97,7 +102,13 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
             if after and after[0].lower() in _MONTHS:
                 continue
             for word in after[:4]:
+                if word.endswith(("'s", "’s")):
+                    break  # "Instagram's 1,363": the word belongs to what follows, not to this number
                 lower = word.lower().strip("'’")
+                if word.isupper() and len(word) > 1:
+                    lower = word  # keep acronyms: "URLs" stays readable below
+                if lower in _FUNCTION_WORDS:
+                    break
                 if lower in _CURRENCY_WORDS:
                     unit = _CURRENCY_WORDS[lower]
                     break
@@ -106,7 +117,7 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
                 if lower in _NOT_UNITS or lower in _MONTHS:
                     break
                 if len(lower) > 2 and (lower.endswith("s") or lower in ("people", "children", "men", "women")):
-                    unit = lower
+                    unit = word if word[:-1].isupper() else lower
                 break
             if not unit:
                 continue
