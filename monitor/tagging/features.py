@@ -51,11 +51,62 @@ class Analysis:
     """What the rules found in one document, before scoring."""
 
     features: dict[str, float]
-    evidence: dict[str, list[str]]
     platforms: list[str]
     legislation: list[str]
     organisations: list[str]
     labels: dict[str, int] = field(default_factory=dict)  # hits per concept label, whole doc
+    concept: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
+    laws_anywhere: list[str] = field(default_factory=list)  # title included
+    protective_orgs: list[str] = field(default_factory=list)
+
+
+# Which matched words back up each feature in ``why``: (labels, how many words).
+EVIDENCE: dict[str, tuple[tuple[tuple[str, ...], int], ...]] = {
+    "csam": ((("CSAM", "CSA"), 3),),
+    "child_abuse": ((("CSA", "ABUSE", "PREDATOR"), 3),),
+    "child_sexual": ((("SEXUAL",), 3),),
+    "sextortion_minor": ((("SEXTORTION", "EXTORTION"), 2), (("CHILD",), 1)),
+    "sextortion_adult": ((("SEXTORTION", "EXTORTION"), 3),),
+    "groom_abuse": ((("GROOM",), 1), (("SEXUAL", "ABUSE", "PREDATOR"), 2)),
+    "groom_child": ((("GROOM",), 1), (("CHILD", "FAMILY_CHILD"), 1)),
+    "groom_any": ((("GROOM",), 1),),
+    "grooming_gang": ((("GANG", "GANG_PLACE"), 3),),
+    "law_child": ((("LAW_GENERIC",), 2), (("CHILD",), 1)),
+    "child_safety": ((("SAFETY",), 2), (("CHILD",), 1)),
+    "child_legal": ((("LEGAL_ACTION",), 2),),
+    "predator": ((("PREDATOR",), 3),),
+    "grooming_cue": ((("GROOMING_CUE",), 3),),
+    "crime_child": ((("CRIME",), 2),),
+    "business": ((("BUSINESS",), 3),),
+    "adult_scam": ((("ADULT_SCAM",), 3),),
+    **{f"sense_{s}": (((f"SENSE_{s.upper()}",), 3),) for s in SENSES},
+}
+
+
+def evidence(doc: Doc, analysis: Analysis, feature: str) -> list[str]:
+    """The words that made ``feature`` fire, for the ``why`` of an item (computed on demand)."""
+    if feature == "law_in_scope":
+        return [t for t in analysis.laws_anywhere if t in IN_SCOPE_LAWS]
+    if feature in ("dsa_minors", "dsa_other"):
+        return ["dsa_eu"]
+    if feature == "child_protection_org":
+        return analysis.protective_orgs[:3]
+    if feature == "child_platform":
+        return analysis.platforms[:3]
+    out: list[str] = []
+    seen: set[str] = set()
+    for labels, limit in EVIDENCE.get(feature, ()):
+        taken = 0
+        for label in labels:
+            for start, end in analysis.concept.get(label, ()):
+                if taken >= limit:
+                    break
+                word = doc[start].text if end - start == 1 else doc[start:end].text
+                if word.lower() not in seen:
+                    seen.add(word.lower())
+                    out.append(word)
+                    taken += 1
+    return out
 
 
 class _Sentences:
@@ -121,21 +172,32 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     title): platforms and laws are tagged from the text only, as the labelling
     conventions require, while relevance features use title and text.
     """
+    sentence = _Sentences([0, text_start] + [h[5] for h in hits if h[1] == "SENT_END"])
+    starts = sentence.starts
     concept: dict[str, list[tuple[int, int]]] = {}
+    sentence_sets: dict[str, set[int]] = {}
     entities: list[Hit] = []
     for hit in hits:
-        if hit[0] == "CONCEPT":
-            concept.setdefault(hit[1], []).append((hit[4], hit[5]))
-        else:
+        if hit[0] != "CONCEPT":
             entities.append(hit)
+            continue
+        label, start = hit[1], hit[4]
+        spans = concept.get(label)
+        if spans is None:
+            concept[label] = [(start, hit[5])]
+            sentence_sets[label] = {bisect_right(starts, start) - 1}
+        else:
+            spans.append((start, hit[5]))
+            sentence_sets[label].add(bisect_right(starts, start) - 1)
+    empty: list[tuple[int, int]] = []
+    no_sentences: set[int] = set()
 
     def pos(label: str) -> list[tuple[int, int]]:
-        return concept.get(label, [])
-
-    sentence = _Sentences([0, text_start] + [end for _, end in pos("SENT_END")])
+        return concept.get(label, empty)
 
     def sents(label: str) -> set[int]:
-        return {sentence(start) for start, _ in concept.get(label, ())}
+        """Sentence numbers holding a hit of ``label``."""
+        return sentence_sets.get(label, no_sentences)
 
     n = len(doc)
 
@@ -151,10 +213,13 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     orgs: list[str] = []
     platform_any = False
     for kind, _label, ident, rule, start, end in _resolve_overlaps(entities):
-        prev = doc[start - 1] if start > 0 else None
-        nxt = doc[end] if end < n else None
-        at_sentence_start = start == 0 or sentence(start - 1) != sentence(start)
-        if rule == "needs_context":
+        if rule:
+            prev = doc[start - 1] if start > 0 else None
+            nxt = doc[end] if end < n else None
+            at_sentence_start = start == 0 or sentence(start - 1) != sentence(start)
+        if not rule:
+            pass
+        elif rule == "needs_context":
             if nxt is not None and nxt.text in X_REJECT_NEXT:
                 continue
             if prev is not None and (prev.text in X_REJECT_PREV):
@@ -271,46 +336,9 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     f["business"] = float(len(pos("BUSINESS")) >= 3)
     f["adult_scam"] = float(bool(pos("ADULT_SCAM")))
 
-    evidence: dict[str, list[str]] = {}
-
-    def words(*labels: str, limit: int = 3) -> list[str]:
-        out: list[str] = []
-        for label in labels:
-            for start, end in concept.get(label, ()):
-                word = doc[start:end].text
-                if word.lower() not in (w.lower() for w in out):
-                    out.append(word)
-                if len(out) >= limit:
-                    return out
-        return out
-
-    evidence["csam"] = words("CSAM", "CSA")
-    evidence["child_abuse"] = words("CSA", "ABUSE", "PREDATOR")
-    evidence["child_sexual"] = words("SEXUAL")
-    evidence["sextortion_minor"] = words("SEXTORTION", "EXTORTION", limit=2) + words("CHILD", limit=1)
-    evidence["sextortion_adult"] = words("SEXTORTION")
-    evidence["groom_abuse"] = words("GROOM", limit=1) + words("SEXUAL", "ABUSE", "PREDATOR", limit=2)
-    evidence["groom_child"] = words("GROOM", limit=1) + words("CHILD", "FAMILY_CHILD", limit=1)
-    evidence["groom_any"] = words("GROOM", limit=1)
-    evidence["grooming_gang"] = words("GANG", "GANG_PLACE")
-    evidence["law_in_scope"] = [t for t in laws_title if t in IN_SCOPE_LAWS]
-    evidence["dsa_minors"] = ["dsa_eu"]
-    evidence["dsa_other"] = ["dsa_eu"]
-    evidence["law_child"] = words("LAW_GENERIC", limit=2) + words("CHILD", limit=1)
-    evidence["child_safety"] = words("SAFETY", limit=2) + words("CHILD", limit=1)
-    evidence["child_legal"] = words("LEGAL_ACTION", limit=2)
-    evidence["child_protection_org"] = [o for o in orgs if o in child_protection][:3]
-    evidence["predator"] = words("PREDATOR")
-    evidence["grooming_cue"] = words("GROOMING_CUE")
-    evidence["crime_child"] = words("CRIME", limit=2)
-    evidence["child_platform"] = platforms[:3]
-    for sense in SENSES:
-        evidence["sense_" + sense] = words("SENSE_" + sense.upper())
-    evidence["business"] = words("BUSINESS")
-    evidence["adult_scam"] = words("ADULT_SCAM")
-
+    f = {name: value for name, value in f.items() if value}  # sparse: only what fired
     labels = {label: len(spans) for label, spans in concept.items()}
     labels["_platform_any"] = int(platform_any)
     labels["_sextortion"] = int(sextortion)
     labels["_crime"] = int(bool(pos("CRIME")))
-    return Analysis(f, evidence, platforms, laws, orgs, labels)
+    return Analysis(f, platforms, laws, orgs, labels, concept, laws_title, [o for o in orgs if o in child_protection])

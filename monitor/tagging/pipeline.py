@@ -11,6 +11,8 @@ module imports spaCy: import it only when a tagger is really needed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -20,17 +22,14 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from monitor.errors import TaggerError
-from monitor.tagging.features import Analysis, analyse
+from monitor.tagging.features import Analysis, analyse, evidence
 from monitor.tagging.relevance import RelevanceModel, load_model, prior_model
-from monitor.tagging.resources import MODEL_DIR, MODEL_FILE, Resources, load_resources
+from monitor.tagging.resources import CODE_VERSION, MODEL_DIR, MODEL_FILE, Resources, load_resources
 from monitor.tagging.stats import extract_statistics
 from monitor.tagging.topics import topics_for
 from monitor.types import Tags
 
-HITS = "monitor.hits"
-TEXT_START = "monitor.text_start"  # char offset where the item's text starts (after the title)
-ANALYSIS = "monitor.analysis"
-TAGS = "monitor.tags"
+from monitor.tagging.keys import ANALYSIS, HITS, RAW, TAGS, TEXT_START
 
 
 def _resources(nlp: Language, patterns_dir: str) -> Resources:
@@ -90,6 +89,7 @@ class RelevanceDecider:
         self.threshold_setting = threshold
         self.model: RelevanceModel | None = None
         self.resources: Resources | None = None
+        self.version = ""
 
     @property
     def threshold(self) -> float:
@@ -106,14 +106,18 @@ class RelevanceDecider:
             self.model = load_model(MODEL_DIR)
         else:
             self.model = prior_model(self.resources.prior)
+        self.version = tagger_version(self.resources, self.model, self.threshold)
 
     def analyse(self, doc: Doc) -> Analysis:
         assert self.resources is not None
         text_start_char = int(doc.user_data.get(TEXT_START, 0))
         text_start = 0
         if text_start_char:
-            span = doc.char_span(text_start_char, len(doc.text), alignment_mode="expand")
-            text_start = span.start if span is not None else len(doc)
+            text_start = len(doc)
+            for token in doc:  # the title is short: stop at the first token of the text
+                if token.idx >= text_start_char:
+                    text_start = token.i
+                    break
         return analyse(doc, doc.user_data.get(HITS, []), text_start, self.resources.child_protection_orgs)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -122,7 +126,7 @@ class RelevanceDecider:
         analysis = self.analyse(doc)
         score = self.model.score(analysis.features)
         relevant = score >= self.threshold
-        why = self._why(analysis, score, relevant)
+        why = self._why(doc, analysis, score, relevant)
         doc.user_data[ANALYSIS] = analysis
         doc.user_data[TAGS] = Tags(
             relevant=relevant,
@@ -132,15 +136,16 @@ class RelevanceDecider:
             legislation=tuple(analysis.legislation),
             organisations=tuple(analysis.organisations),
             why=why,
+            version=self.version,
         )
         return doc
 
-    def _why(self, analysis: Analysis, score: float, relevant: bool) -> tuple[str, ...]:
+    def _why(self, doc: Doc, analysis: Analysis, score: float, relevant: bool) -> tuple[str, ...]:
         assert self.model is not None and self.resources is not None
         describe = self.resources.feature_descriptions
         reasons: list[str] = []
-        for name, weight in self.model.contributions(analysis.features)[:4]:
-            words = ", ".join(analysis.evidence.get(name, [])[:3])
+        for name, weight in self.model.contributions(analysis.features)[:3]:
+            words = ", ".join(evidence(doc, analysis, name)[:3])
             detail = f" ({words})" if words else ""
             reasons.append(f"{weight:+.1f} {describe.get(name, name)}{detail}")
         if not reasons:
@@ -162,12 +167,22 @@ class StatisticsExtractor:
         if tags is None or (self.only_relevant and not tags.relevant):
             return doc
         start = int(doc.user_data.get(TEXT_START, 0))
-        statistics = extract_statistics(doc.text[start:])
+        raw = doc.user_data.get(RAW)
+        statistics = extract_statistics((raw if raw is not None else doc.text)[start:])
         if statistics:
             from dataclasses import replace
 
             doc.user_data[TAGS] = replace(tags, statistics=statistics)
         return doc
+
+
+def tagger_version(resources: Resources, model: RelevanceModel, threshold: float) -> str:
+    """Changes whenever the output could: code version, pattern files, weights, threshold."""
+    hasher = hashlib.sha256()
+    for part in (CODE_VERSION, resources.digest, json.dumps(model.to_json(), sort_keys=True), repr(threshold)):
+        hasher.update(part.encode())
+        hasher.update(b"\0")
+    return f"{CODE_VERSION}-{hasher.hexdigest()[:12]}"
 
 
 @Language.factory("monitor_terms", default_config={"patterns_dir": ""})

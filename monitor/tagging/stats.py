@@ -9,6 +9,7 @@ statistics and are skipped.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from monitor.types import Statistic
 
@@ -17,13 +18,25 @@ _CURRENCY_WORDS = {"pounds": "GBP", "euros": "EUR", "dollars": "USD"}
 _SCALE = {"million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9, "thousand": 1e3, "k": 1e3}
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# Starts with the digits so the engine skips non-digit positions quickly; the currency
+# before the number is read by hand in ``_currency``.
 _PATTERN = re.compile(
-    r"(?P<cur>US\$|A\$|AU\$|C\$|[£€$]|\b(?:USD|GBP|EUR)\s?)?"
     r"(?<![\w.,/-])(?P<num>" + _NUMBER + r")(?!-year|–year|-\d|/\d|\.\d)"
     r"(?:\s?(?P<scale>million|billion|thousand|bn|mn|m|k)\b)?(?![\w/])"
     r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?",
     re.IGNORECASE,
 )
+_CURRENCY_BEFORE = re.compile(r"(US\$|A\$|AU\$|C\$|[£€$]|\b(?:USD|GBP|EUR)\s?)$", re.IGNORECASE)
+
+
+def _currency(text: str, start: int) -> tuple[str, int]:
+    """The currency written just before ``start`` and where it begins ("", start if none)."""
+    if start == 0 or text[start - 1] not in "$£€ Dd":
+        return "", start
+    match = _CURRENCY_BEFORE.search(text, max(0, start - 4), start)
+    if not match:
+        return "", start
+    return match.group(1).strip().lower(), match.start(1)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 
@@ -53,12 +66,12 @@ _MONTHS = {
 _BEFORE_NOT_STAT = {"article", "articles", "category", "section", "clause", "chapter", "schedule", "phase", "tier", "level", "page", "part", "rule", "no", "number", "version", "volume", "ages", "aged", "age", "under", "over", "over-", "covid-", "top"}
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    left = 0
-    for match in _SENTENCE_END.finditer(text, 0, start):
-        left = match.end()
-    right_match = _SENTENCE_END.search(text, end)
-    right = right_match.end() if right_match else len(text)
+def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
+    """The sentence around ``text[start:end]``; ``ends`` are the sentence-end offsets."""
+    i = bisect_right(ends, start)
+    left = ends[i - 1] if i else 0
+    j = bisect_left(ends, end + 1)
+    right = ends[j] if j < len(ends) else len(text)
     return " ".join(text[left:right].split())
 
 
@@ -71,9 +84,10 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
     """Every quoted figure in ``text`` with its unit and the sentence it stands in."""
     found: list[Statistic] = []
     seen: set[tuple[str, str]] = set()
+    ends: list[int] | None = None
     for match in _PATTERN.finditer(text):
         raw = match.group("num")
-        cur = (match.group("cur") or "").strip().lower()
+        cur, begin = _currency(text, match.start())
         scale = (match.group("scale") or "").lower()
         pct = match.group("pct")
         try:
@@ -124,12 +138,14 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
             # A bare year ("in 2019") is a date unless a plural noun follows it directly.
             if "," not in raw and "." not in raw and 1900 <= number <= 2100 and not scale and before in ("in", "since", "of", "from", "by", "until", "to", "between", "and", "year", "the", "early", "late", "mid"):
                 continue
-        value = text[match.start():end].strip()
+        value = text[begin:end].strip()
         key = (value, unit)
         if key in seen:
             continue
         seen.add(key)
-        found.append(Statistic(value=value, number=number, unit=unit, sentence=_sentence(text, match.start(), end)))
+        if ends is None:
+            ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        found.append(Statistic(value=value, number=number, unit=unit, sentence=_sentence(text, ends, begin, end)))
         if len(found) >= limit:
             break
     return tuple(found)

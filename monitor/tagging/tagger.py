@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from monitor.tagging.resources import CODE_VERSION
+from monitor.tagging.keys import ANALYSIS, RAW, TAGS, TEXT_START
 from monitor.types import Tags
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,40 +22,26 @@ class Tagger:
     statistics and reasons. Build it with :func:`monitor.tagging.load_tagger`."""
 
     def __init__(self, nlp: Language):
-        from monitor.tagging.pipeline import ANALYSIS, TAGS  # noqa: F401  (spaCy is loaded by now)
-
         self.nlp = nlp
         decider = nlp.get_pipe("monitor_relevance")
         self._decider = decider
         self.threshold: float = decider.threshold
-        model = decider.model
-        resources = decider.resources
-        hasher = hashlib.sha256()
-        hasher.update(CODE_VERSION.encode())
-        hasher.update(resources.digest.encode())
-        hasher.update(json.dumps(model.to_json(), sort_keys=True).encode())
-        hasher.update(repr(self.threshold).encode())
-        self.version: str = f"{CODE_VERSION}-{hasher.hexdigest()[:12]}"
-        self.model_meta: dict = dict(model.meta)
+        self.version: str = decider.version
+        self.model_meta: dict = dict(decider.model.meta)
 
     def _make_doc(self, title: str, text: str) -> Doc:
-        from monitor.tagging.pipeline import TEXT_START
-
         title = (title or "").strip()
         text = text or ""
+        raw = title + SEPARATOR + text if title else text
+        doc = self.nlp.make_doc(raw)
+        doc.user_data[RAW] = raw
         if title:
-            doc = self.nlp.make_doc(title + SEPARATOR + text)
             doc.user_data[TEXT_START] = len(title) + len(SEPARATOR)
-        else:
-            doc = self.nlp.make_doc(text)
         return doc
 
     def _tags(self, doc: Doc) -> Tags:
-        from dataclasses import replace
-
-        from monitor.tagging.pipeline import TAGS
-
-        return replace(doc.user_data[TAGS], version=self.version)
+        tags: Tags = doc.user_data[TAGS]
+        return tags
 
     def tag(self, title: str, text: str) -> Tags:
         """Tag one item. ``title`` may be empty; platforms and laws come from ``text`` only."""
@@ -71,8 +55,6 @@ class Tagger:
 
     def analyse_many(self, pairs: Iterable[tuple[str, str]], batch_size: int = 64) -> Iterator[tuple[Tags, Analysis]]:
         """Like :meth:`tag_many`, with the rule features too (for training and evaluation)."""
-        from monitor.tagging.pipeline import ANALYSIS
-
         docs = (self._make_doc(title, text) for title, text in pairs)
         for doc in self.nlp.pipe(docs, batch_size=batch_size):
             yield self._tags(doc), doc.user_data[ANALYSIS]
