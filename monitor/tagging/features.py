@@ -227,6 +227,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             ok = prev is not None and prev.lower_ in X_OK_PREV and not (
                 prev.lower_ in ("and", "or") and not any(0 < start - p <= 4 for p in platform_positions)
             )
+            ok = ok or (nxt is not None and nxt.text in ("'s", "’s"))
             ok = ok or any(p != start and abs(p - start) <= 4 for p in platform_positions)
             ok = ok or any(abs(p - start) <= 4 for p in xctx)
             if not ok:
@@ -294,7 +295,8 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     child_positions = [s for s, _ in pos("CHILD")] + child_ages
     child_s = {sentence(p) for p in child_positions}
     has_child = bool(child_positions)
-    family_s = sents("FAMILY_CHILD")
+    adult_s = {sentence(p) for p in _adult_ages}
+    family_s = sents("FAMILY_CHILD") - (adult_s - child_s)  # "a 19-year-old girl" is an adult
     childish_s = child_s | family_s
     sexual_s, abuse_s, predator_s = sents("SEXUAL"), sents("ABUSE"), sents("PREDATOR")
     csa_s, csam_s = sents("CSA"), sents("CSAM")
