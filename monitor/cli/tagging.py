@@ -102,8 +102,9 @@ def evaluate(file: Path, fmt: str, model_path: str | None, threshold: float | No
     relevant topics, predicted relevant/not for negatives), for the tagger and
     for the plain keyword filter (groom*, platform or law names => relevant).
     """
+    from monitor.tagging.evaluate import evaluate as run
+    from monitor.tagging.evaluate import format_text
     from monitor.tagging.labelled import read_examples
-    from monitor.tagging.evaluate import evaluate as run, format_text
 
     report = run(read_examples(file), model_path, threshold, cv, seed, builtin)
     if fmt == "json":

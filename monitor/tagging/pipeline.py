@@ -23,13 +23,18 @@ from spacy.tokens import Doc
 
 from monitor.errors import TaggerError
 from monitor.tagging.features import Analysis, analyse, evidence
+from monitor.tagging.keys import ANALYSIS, HITS, RAW, TAGS, TEXT_START
 from monitor.tagging.relevance import RelevanceModel, load_model, prior_model
-from monitor.tagging.resources import CODE_VERSION, MODEL_DIR, MODEL_FILE, Resources, load_resources
+from monitor.tagging.resources import (
+    CODE_VERSION,
+    MODEL_DIR,
+    MODEL_FILE,
+    Resources,
+    load_resources,
+)
 from monitor.tagging.stats import extract_statistics
 from monitor.tagging.topics import topics_for
 from monitor.types import Tags
-
-from monitor.tagging.keys import ANALYSIS, HITS, RAW, TAGS, TEXT_START
 
 
 def _resources(nlp: Language, patterns_dir: str) -> Resources:

@@ -23,11 +23,14 @@ class Tagger:
 
     def __init__(self, nlp: Language):
         self.nlp = nlp
+        from monitor.tagging.pipeline import RelevanceDecider
+
         decider = nlp.get_pipe("monitor_relevance")
+        assert isinstance(decider, RelevanceDecider)
         self._decider = decider
         self.threshold: float = decider.threshold
         self.version: str = decider.version
-        self.model_meta: dict = dict(decider.model.meta)
+        self.model_meta: dict[str, object] = dict(decider.model.meta) if decider.model else {}
 
     def _make_doc(self, title: str, text: str) -> Doc:
         title = (title or "").strip()

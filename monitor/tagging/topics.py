@@ -8,7 +8,7 @@ even if it quotes crime figures; a lawsuit against a platform is
 
 from __future__ import annotations
 
-from monitor.tagging.features import IN_SCOPE_LAWS, SENSES, Analysis
+from monitor.tagging.features import SENSES, Analysis
 
 TOPICS = ("grooming", "grooming_gangs", "sextortion", "csam", "child_online_safety", "legislation")
 
