@@ -189,6 +189,12 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         else:
             spans.append((start, hit[5]))
             sentence_sets[label].add(bisect_right(starts, start) - 1)
+    if "NOT_ABUSE" in concept and "ABUSE" in concept:
+        # "abuse of power", "drug abuse": drop the ABUSE hits inside these phrases.
+        covered = {i for start, end in concept["NOT_ABUSE"] for i in range(start, end)}
+        kept = [(s, e) for s, e in concept["ABUSE"] if s not in covered]
+        concept["ABUSE"] = kept
+        sentence_sets["ABUSE"] = {bisect_right(starts, s) - 1 for s, _ in kept}
     empty: list[tuple[int, int]] = []
     no_sentences: set[int] = set()
 
