@@ -92,3 +92,14 @@ def test_bad_model_path_is_a_tagger_error(tmp_path: Path) -> None:
     bad.write_text("{}")
     with pytest.raises(TaggerError):
         load_tagger(bad)
+
+
+def test_packaged_model_was_trained_with_the_current_patterns() -> None:
+    from monitor.tagging.relevance import load_model
+    from monitor.tagging.resources import MODEL_DIR, load_resources
+
+    model = load_model(MODEL_DIR)
+    assert model.meta.get("patterns_sha256") == load_resources().digest, (
+        "pattern files changed since the model was trained: run "
+        "`monitor train --data ../shared/data/relevance-dev.jsonl` and commit monitor/tagging/model/"
+    )

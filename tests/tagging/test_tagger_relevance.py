@@ -128,3 +128,23 @@ def test_why_explains_the_score(tagger: Any) -> None:
 def test_empty_item_is_not_relevant(tagger: Any) -> None:
     tags = tagger.tag("", "")
     assert not tags.relevant and tags.platforms == () and tags.statistics == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Critics say the chairman abused his power by grooming his son to succeed him on the board.",
+        "A man who raped a 19-year-old girl he met on a dating app was jailed for nine years.",
+        "Hackers exploited a flaw in the messaging app used by millions of teenagers.",
+        "Schools will teach children about relationships and sex education from the age of 11.",
+    ],
+)
+def test_words_that_only_look_like_abuse_of_a_child(tagger: Any, text: str) -> None:
+    tags = tagger.tag("", text)
+    assert not tags.relevant, tags.why
+
+
+def test_the_same_offence_against_a_child_is_relevant(tagger: Any) -> None:
+    tags = tagger.tag("", "A man who raped a 14-year-old girl he met on a dating app was jailed for nine years.")
+    assert tags.relevant, tags.why
+    assert tags.topics[0] == "grooming"
