@@ -181,20 +181,16 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         if hit[0] != "CONCEPT":
             entities.append(hit)
             continue
-        label, start = hit[1], hit[4]
-        spans = concept.get(label)
+        spans = concept.get(hit[1])
         if spans is None:
-            concept[label] = [(start, hit[5])]
-            sentence_sets[label] = {bisect_right(starts, start) - 1}
+            concept[hit[1]] = [(hit[4], hit[5])]
         else:
-            spans.append((start, hit[5]))
-            sentence_sets[label].add(bisect_right(starts, start) - 1)
+            spans.append((hit[4], hit[5]))
     if "NOT_ABUSE" in concept and "ABUSE" in concept:
         # "abuse of power", "drug abuse": drop the ABUSE hits inside these phrases.
         covered = {i for start, end in concept["NOT_ABUSE"] for i in range(start, end)}
         kept = [(s, e) for s, e in concept["ABUSE"] if s not in covered]
         concept["ABUSE"] = kept
-        sentence_sets["ABUSE"] = {bisect_right(starts, s) - 1 for s, _ in kept}
     empty: list[tuple[int, int]] = []
     no_sentences: set[int] = set()
 
@@ -202,8 +198,13 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         return concept.get(label, empty)
 
     def sents(label: str) -> set[int]:
-        """Sentence numbers holding a hit of ``label``."""
-        return sentence_sets.get(label, no_sentences)
+        """Sentence numbers holding a hit of ``label`` (computed on first use)."""
+        found = sentence_sets.get(label)
+        if found is None:
+            spans = concept.get(label)
+            found = {bisect_right(starts, s) - 1 for s, _ in spans} if spans else no_sentences
+            sentence_sets[label] = found
+        return found
 
     n = len(doc)
 
@@ -218,7 +219,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     laws_title: list[str] = []
     orgs: list[str] = []
     platform_any = False
-    for kind, _label, ident, rule, start, end in _resolve_overlaps(entities):
+    for kind, _label, ident, rule, start, end in _resolve_overlaps(entities) if entities else ():
         if rule:
             prev = doc[start - 1] if start > 0 else None
             nxt = doc[end] if end < n else None
@@ -297,7 +298,10 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             laws.append("other")
 
     # --- concepts -----------------------------------------------------------------
-    child_ages, _adult_ages = _ages(doc, pos("AGE_ANCHOR"), pos("AGE_PHRASE"))
+    if "AGE_ANCHOR" in concept or "AGE_PHRASE" in concept:
+        child_ages, _adult_ages = _ages(doc, pos("AGE_ANCHOR"), pos("AGE_PHRASE"))
+    else:
+        child_ages, _adult_ages = [], []
     child_positions = [s for s, _ in pos("CHILD")] + child_ages
     child_s = {sentence(p) for p in child_positions}
     has_child = bool(child_positions)
@@ -311,40 +315,62 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     online_any = bool(pos("ONLINE")) or platform_any
     law_tags = set(laws_title)
 
+    # Only features that fire are stored (a sparse dict): most items light up a handful.
     f: dict[str, float] = {}
-    f["csam"] = float(bool(csam_s) or bool(csa_s & sents("IMAGE")))
-    f["child_abuse"] = float(bool(csa_s) or bool(childish_s & (abuse_s | predator_s)))
-    f["child_sexual"] = float(not f["child_abuse"] and bool(child_s & sexual_s))
-    sextortion = bool(pos("SEXTORTION")) or bool(sents("EXTORTION") & (sexual_s | sents("IMAGE")))
-    f["sextortion_minor"] = float(sextortion and (has_child or bool(family_s)))
-    f["sextortion_adult"] = float(sextortion and not (has_child or bool(family_s)))
+    image_s = sents("IMAGE")
+    if csam_s or csa_s & image_s:
+        f["csam"] = 1.0
+    child_abuse = bool(csa_s) or bool(childish_s & (abuse_s | predator_s))
+    if child_abuse:
+        f["child_abuse"] = 1.0
+    elif child_s & sexual_s:
+        f["child_sexual"] = 1.0
+    sextortion = bool(pos("SEXTORTION")) or bool(sents("EXTORTION") & (sexual_s | image_s))
+    if sextortion:
+        f["sextortion_minor" if (has_child or family_s) else "sextortion_adult"] = 1.0
     groom_abuse = bool(groom_s & harm_s)
-    f["groom_abuse"] = float(groom_abuse)
-    for sense in SENSES:
-        label = "SENSE_" + sense.upper()
-        cues = pos(label)
-        f["sense_" + sense] = float(bool(groom_s) and (bool(sents(label) & groom_s) or len(cues) >= 3))
-    sensed = any(f["sense_" + s] for s in SENSES)
-    f["groom_child"] = float(not groom_abuse and not sensed and bool(groom_s & childish_s))
-    f["groom_any"] = float(bool(groom_s))
-    f["grooming_gang"] = float(
-        bool(pos("GANG")) or (bool(pos("GANG_PLACE")) and (bool(csa_s) or f["child_abuse"] > 0 or groom_abuse))
-    )
-    f["law_in_scope"] = float(any(t in law_tags for t in IN_SCOPE_LAWS))
-    f["dsa_minors"] = float("dsa_eu" in law_tags and has_child)
-    f["dsa_other"] = float("dsa_eu" in law_tags and not has_child)
-    f["law_child"] = float(online_any and bool(sents("LAW_GENERIC") & child_s))
-    f["child_safety"] = float(online_any and bool(sents("SAFETY") & child_s))
-    f["child_legal"] = float(has_child and online_any and bool(pos("LEGAL_ACTION")))
-    f["child_protection_org"] = float(any(o in child_protection for o in orgs))
-    f["predator"] = float(bool(predator_s))
-    f["grooming_cue"] = float(has_child and bool(pos("GROOMING_CUE")))
-    f["crime_child"] = float(bool(sents("CRIME") & childish_s))
-    f["child_platform"] = float(has_child and platform_any)
-    f["business"] = float(len(pos("BUSINESS")) >= 3)
-    f["adult_scam"] = float(bool(pos("ADULT_SCAM")))
+    if groom_s:
+        f["groom_any"] = 1.0
+        if groom_abuse:
+            f["groom_abuse"] = 1.0
+        sensed = False
+        for sense in SENSES:
+            label = "SENSE_" + sense.upper()
+            if sents(label) & groom_s or len(pos(label)) >= 3:
+                f["sense_" + sense] = 1.0
+                sensed = True
+        if not groom_abuse and not sensed and groom_s & childish_s:
+            f["groom_child"] = 1.0
+    if pos("GANG") or (pos("GANG_PLACE") and (csa_s or child_abuse or groom_abuse)):
+        f["grooming_gang"] = 1.0
+    if laws_title:
+        if any(t in law_tags for t in IN_SCOPE_LAWS):
+            f["law_in_scope"] = 1.0
+        if "dsa_eu" in law_tags:
+            f["dsa_minors" if has_child else "dsa_other"] = 1.0
+    if has_child:
+        if online_any:
+            if sents("LAW_GENERIC") & child_s:
+                f["law_child"] = 1.0
+            if sents("SAFETY") & child_s:
+                f["child_safety"] = 1.0
+            if pos("LEGAL_ACTION"):
+                f["child_legal"] = 1.0
+        if pos("GROOMING_CUE"):
+            f["grooming_cue"] = 1.0
+        if platform_any:
+            f["child_platform"] = 1.0
+    if orgs and any(o in child_protection for o in orgs):
+        f["child_protection_org"] = 1.0
+    if predator_s:
+        f["predator"] = 1.0
+    if childish_s and sents("CRIME") & childish_s:
+        f["crime_child"] = 1.0
+    if len(pos("BUSINESS")) >= 3:
+        f["business"] = 1.0
+    if pos("ADULT_SCAM"):
+        f["adult_scam"] = 1.0
 
-    f = {name: value for name, value in f.items() if value}  # sparse: only what fired
     labels = {label: len(spans) for label, spans in concept.items()}
     labels["_platform_any"] = int(platform_any)
     labels["_sextortion"] = int(sextortion)

@@ -55,30 +55,41 @@ class TermMatcher:
         self.name = name
         self.patterns_dir = patterns_dir
         self.keys: dict[int, tuple[str, str, str, str]] = {}
-        self.norm_matcher: PhraseMatcher | None = None
-        self.orth_matcher: PhraseMatcher | None = None
+        # Case-sensitive terms share the one NORM matcher (one pass over the doc) and are
+        # then checked against their exact token texts here.
+        self.exact: dict[int, set[tuple[str, ...]]] = {}
+        self.matcher: PhraseMatcher | None = None
 
     def initialize(self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None) -> None:
         resources = _resources(self.nlp, self.patterns_dir)
-        norm = PhraseMatcher(self.nlp.vocab, attr="NORM")
-        orth = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         by_key: dict[tuple[str, bool], list[str]] = {}
         for term in resources.terms:
             by_key.setdefault((term.key, term.exact), []).append(term.text)
         tokenizer = self.nlp.tokenizer
+        strings = self.nlp.vocab.strings
         for (key, exact), texts in by_key.items():
             docs = [tokenizer(t) for t in dict.fromkeys(texts)]
-            (orth if exact else norm).add(key, docs)
+            match_key = ("EXACT:" + key) if exact else key
+            matcher.add(match_key, docs)
             kind, label, ident, rule = key.split("|")
-            self.keys[self.nlp.vocab.strings[key]] = (kind, label, ident, rule)
-        self.norm_matcher, self.orth_matcher = norm, orth
+            self.keys[strings[match_key]] = (kind, label, ident, rule)
+            if exact:
+                self.exact[strings[match_key]] = {tuple(t.text for t in d) for d in docs}
+        self.matcher = matcher
 
     def __call__(self, doc: Doc) -> Doc:
-        if self.norm_matcher is None or self.orth_matcher is None:
+        if self.matcher is None:
             raise TaggerError(f"component {self.name!r} used before nlp.initialize()")
-        keys = self.keys
-        hits = [(*keys[m], s, e) for m, s, e in self.norm_matcher(doc)]
-        hits.extend((*keys[m], s, e) for m, s, e in self.orth_matcher(doc))
+        keys, exact = self.keys, self.exact
+        hits = []
+        for m, s, e in self.matcher(doc):
+            allowed = exact.get(m)
+            if allowed is not None:
+                surface = (doc[s].text,) if e - s == 1 else tuple(t.text for t in doc[s:e])
+                if surface not in allowed:
+                    continue
+            hits.append((*keys[m], s, e))
         doc.user_data[HITS] = hits
         return doc
 
