@@ -339,7 +339,9 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             if sents(label) & groom_s or len(pos(label)) >= 3:
                 f["sense_" + sense] = 1.0
                 sensed = True
-        if not groom_abuse and not sensed and groom_s & childish_s:
+        # "groom" with a child in the same sentence, or anywhere in an item about the
+        # internet, and no other sense of the word in sight.
+        if not groom_abuse and not sensed and (groom_s & childish_s or (has_child and online_any)):
             f["groom_child"] = 1.0
     if pos("GANG") or (pos("GANG_PLACE") and (csa_s or child_abuse or groom_abuse)):
         f["grooming_gang"] = 1.0

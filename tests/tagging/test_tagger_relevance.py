@@ -148,3 +148,16 @@ def test_the_same_offence_against_a_child_is_relevant(tagger: Any) -> None:
     tags = tagger.tag("", "A man who raped a 14-year-old girl he met on a dating app was jailed for nine years.")
     assert tags.relevant, tags.why
     assert tags.topics[0] == "grooming"
+
+
+SENTENCES = [
+    line.split(" ", 1)
+    for line in (Path(__file__).resolve().parents[1] / "data" / "tagger_sentences.txt").read_text(encoding="utf-8").splitlines()
+    if line[:2] in ("+ ", "- ")
+]
+
+
+@pytest.mark.parametrize(("sign", "text"), SENTENCES, ids=[t[:40] for _, t in SENTENCES])
+def test_sentences(tagger: Any, sign: str, text: str) -> None:
+    tags = tagger.tag("", text)
+    assert tags.relevant is (sign == "+"), tags.why
