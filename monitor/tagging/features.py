@@ -30,7 +30,7 @@ WORD_NUMBERS = {
 # After "was 14" these make the number something other than an age.
 NOT_AGE_NEXT = {
     "%", "per", "percent", "million", "billion", "thousand", "times", "days", "weeks", "months",
-    "hours", "minutes", "seconds", "miles", "km", "points", "cases", "people", "offences", ".5",
+    "hours", "minutes", "seconds", "miles", "km", "points", "cases", "people", "offences", ".5", "to", "out",
 }
 X_REJECT_PREV = {
     "Generation", "Gen", "Malcolm", "Mr", "Mrs", "Ms", "Dr", "Article", "Chapter", "Person", "Company",
@@ -358,8 +358,8 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
                 f["child_safety"] = 1.0
             if pos("LEGAL_ACTION"):
                 f["child_legal"] = 1.0
-        if pos("GROOMING_CUE"):
-            f["grooming_cue"] = 1.0
+        if pos("GROOMING_CUE") and (harm_s or pos("CRIME") or pos("ADULT")):
+            f["grooming_cue"] = 1.0  # "asked her to send pictures" needs an adult, a crime or sex in view
         if platform_any:
             f["child_platform"] = 1.0
     if orgs and any(o in child_protection for o in orgs):
