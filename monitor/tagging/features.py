@@ -241,7 +241,13 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
                 continue
         elif rule == "company_sense" and end - start == 1:
             network = prev is not None and prev.lower_ in NETWORK_PREV
-            if not network and any(end <= p <= end + 3 and sentence(p) == sentence(start) for p in corp):
+            if not network and any(
+                end <= p <= end + 3
+                and sentence(p) == sentence(start)
+                and not any(end <= q < p for q in platform_positions)
+                and not any(doc[i].lower_ in ("and", "or", ",") for i in range(end, p))
+                for p in corp
+            ):
                 continue  # "Facebook said ...": the company, not the network
         elif rule == "proper_noun":
             if prev is not None and prev.lower_ in COMMON_NOUN_PREV:
@@ -250,8 +256,8 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
                 continue
             if nxt is not None and nxt.is_title and end not in platform_positions and nxt.lower_ != "messenger":
                 continue
-        elif rule == "not_prefix":
-            if nxt is not None and nxt.text in ("-", "–"):
+        elif rule == "not_prefix":  # "Meta-analysis" is not Meta; "Meta-owned" is
+            if nxt is not None and nxt.text in ("-", "–") and (end + 1 >= n or doc[end + 1].lower_ not in ("owned", "backed", "run", "operated")):
                 continue
         elif rule == "not_australian":
             if sentence(start) in australia:

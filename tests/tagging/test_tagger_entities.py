@@ -113,3 +113,18 @@ def test_organisations(tagger: Any) -> None:
     for name in ("NSPCC", "IWF", "Ofcom", "Greater Manchester Police", "NCA", "Meta", "Snap Inc."):
         assert name in tags.organisations
     assert tags.platforms == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "org"),
+    [
+        ("Facebook and Instagram owner Meta was sued by the states.", ("facebook", "instagram"), "Meta"),
+        ("Meta-owned WhatsApp is end-to-end encrypted.", ("whatsapp",), "Meta"),
+        ("Facebook has announced new rules for groups.", (), None),
+    ],
+)
+def test_owners_and_services(tagger: Any, text: str, expected: tuple[str, ...], org: str | None) -> None:
+    tags = tagger.tag("", text)
+    assert tags.platforms == expected
+    if org:
+        assert org in tags.organisations
