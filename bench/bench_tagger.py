@@ -46,7 +46,7 @@ def load_items() -> tuple[str, list[tuple[str, str]]]:
                 rows.append((row.get("title") or "", row["text"]))
     if SHARED.is_file():
         return "shared dev set", rows
-    items = [(rows[i][0], " ".join(text for _, text in rows[i:i + 4])) for i in range(0, len(rows), 4)]
+    items = [(rows[i][0], " ".join(text for _, text in rows[i : i + 4])) for i in range(0, len(rows), 4)]
     return f"our own examples, joined 4 per item (no {SHARED.parent})", items
 
 
@@ -101,7 +101,9 @@ def main() -> None:
     print(f"spacy.blank('en') tokenising : {blank_wps:>12,.0f} words/s")
     print(f"monitor tagger (full)        : {tagger_wps:>12,.0f} words/s")
     print(f"ratio tagger / tokeniser     : {tagger_wps / blank_wps:>12.2f}   (target >= 0.30)")
-    print(f"items per second (tagger)    : {len(pairs) / tagger_s:>12,.0f}   ({total_words / len(pairs):.0f} words per item)")
+    print(
+        f"items per second (tagger)    : {len(pairs) / tagger_s:>12,.0f}   ({total_words / len(pairs):.0f} words per item)"
+    )
     print(f"tagger load time             : {load_seconds:>12.2f} s")
     print(f"RSS before spaCy             : {base_rss:>12.0f} MB")
     print(f"RSS with the tagger loaded   : {tagger_rss:>12.0f} MB   (target < 300 MB)")

@@ -44,7 +44,9 @@ def _read_items(stream: IO[str], failures: list[int]) -> Iterator[tuple[Any, str
 @main.command()
 @click.option("--model", "model_path", default=None, metavar="PATH", help=MODEL_HELP)
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help=THRESHOLD_HELP)
-@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Items tagged per spaCy batch.")
+@click.option(
+    "--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Items tagged per spaCy batch."
+)
 @handle_errors
 def classify(model_path: str | None, threshold: float | None, batch_size: int) -> None:
     """Tag items read as JSON Lines on stdin; write JSON Lines on stdout.
@@ -85,14 +87,28 @@ def classify(model_path: str | None, threshold: float | None, batch_size: int) -
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format."
+)
 @click.option("--model", "model_path", default=None, metavar="PATH", help=MODEL_HELP)
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help=THRESHOLD_HELP)
-@click.option("--cv", type=click.IntRange(0), default=0, help="Cross-validate: re-train the weights on K-1 folds and score the K-th (items sharing a \"group\" field stay together). 0 = score the model as is.")
+@click.option(
+    "--cv",
+    type=click.IntRange(0),
+    default=0,
+    help='Cross-validate: re-train the weights on K-1 folds and score the K-th (items sharing a "group" field stay together). 0 = score the model as is.',
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the fold assignment of --cv.")
-@click.option("--builtin/--no-builtin", default=True, show_default=True, help="With --cv, also train on the examples written by the team (shipped in the package).")
+@click.option(
+    "--builtin/--no-builtin",
+    default=True,
+    show_default=True,
+    help="With --cv, also train on the examples written by the team (shipped in the package).",
+)
 @handle_errors
-def evaluate(file: Path, fmt: str, model_path: str | None, threshold: float | None, cv: int, seed: int, builtin: bool) -> None:
+def evaluate(
+    file: Path, fmt: str, model_path: str | None, threshold: float | None, cv: int, seed: int, builtin: bool
+) -> None:
     """Score the tagger on a labelled JSON Lines FILE, beside a keyword baseline.
 
     FILE uses the shared labelled format: "id", "title", "text", "relevant",
@@ -114,10 +130,33 @@ def evaluate(file: Path, fmt: str, model_path: str | None, threshold: float | No
 
 
 @main.command()
-@click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, required=True, help="Labelled JSON Lines file (shared format); repeat for several.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="Directory for relevance.json. Default: the package's model directory (monitor/tagging/model).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Recorded in the model's metadata; the fit itself is deterministic.")
-@click.option("--builtin/--no-builtin", default=True, show_default=True, help="Also train on the examples written by the team (shipped in the package).")
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    required=True,
+    help="Labelled JSON Lines file (shared format); repeat for several.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for relevance.json. Default: the package's model directory (monitor/tagging/model).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Recorded in the model's metadata; the fit itself is deterministic.",
+)
+@click.option(
+    "--builtin/--no-builtin",
+    default=True,
+    show_default=True,
+    help="Also train on the examples written by the team (shipped in the package).",
+)
 @handle_errors
 def train(data: tuple[Path, ...], out: Path | None, seed: int, builtin: bool) -> None:
     """Fit the relevance weights on labelled data and write relevance.json.

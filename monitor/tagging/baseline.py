@@ -28,13 +28,18 @@ class KeywordBaseline:
             if term.kind in ("PLATFORM", "LAW") and term.id:
                 names.setdefault((term.kind, term.id), []).append(term.text)
         self.patterns = {
-            key: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in sorted(set(v), key=len, reverse=True)) + r")(?!\w)", re.IGNORECASE)
+            key: re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(t) for t in sorted(set(v), key=len, reverse=True)) + r")(?!\w)",
+                re.IGNORECASE,
+            )
             for key, v in names.items()
         }
         self.groom = re.compile(r"\bgroom", re.IGNORECASE)
 
     def classify(self, title: str, text: str) -> BaselineResult:
-        platforms = tuple(ident for (kind, ident), rx in self.patterns.items() if kind == "PLATFORM" and rx.search(text))
+        platforms = tuple(
+            ident for (kind, ident), rx in self.patterns.items() if kind == "PLATFORM" and rx.search(text)
+        )
         laws = tuple(ident for (kind, ident), rx in self.patterns.items() if kind == "LAW" and rx.search(text))
         whole = f"{title}\n{text}"
         relevant = bool(self.groom.search(whole)) or any(rx.search(whole) for rx in self.patterns.values())

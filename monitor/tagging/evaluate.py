@@ -30,7 +30,14 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def _set_micro(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, float | int]:
@@ -75,7 +82,9 @@ def baseline_predictions(examples: Sequence[Example]) -> list[Prediction]:
     return out
 
 
-def tagger_predictions(examples: Sequence[Example], model_path: str | None = None, threshold: float | None = None) -> list[Prediction]:
+def tagger_predictions(
+    examples: Sequence[Example], model_path: str | None = None, threshold: float | None = None
+) -> list[Prediction]:
     from monitor.tagging import load_tagger
 
     tagger = load_tagger(model_path, threshold)
@@ -157,14 +166,22 @@ def format_text(report: dict[str, Any]) -> str:
         "",
         f"{'':28}{'tagger':>10}{'baseline':>10}",
     ]
-    for section, label in (("relevance", "relevant"), ("platforms", "platforms (micro)"), ("legislation", "legislation (micro)")):
+    for section, label in (
+        ("relevance", "relevant"),
+        ("platforms", "platforms (micro)"),
+        ("legislation", "legislation (micro)"),
+    ):
         for metric in ("precision", "recall", "f1"):
             lines.append(f"{label + ' ' + metric:28}{t[section][metric]:>10.3f}{b[section][metric]:>10.3f}")
     for name, result in (("tagger", t), ("baseline", b)):
         lines += ["", f"Confusion by gold topic ({name}): rows gold, columns predicted main topic"]
         positive = {k: v for k, v in result["confusion"].items() if not k.startswith(NEGATIVE_PREFIX)}
         negative = {k: v for k, v in result["confusion"].items() if k.startswith(NEGATIVE_PREFIX)}
-        columns = [c for c in TOPIC_COLUMNS if any(c in row for row in positive.values())] if name == "tagger" else ["relevant", "not_relevant"]
+        columns = (
+            [c for c in TOPIC_COLUMNS if any(c in row for row in positive.values())]
+            if name == "tagger"
+            else ["relevant", "not_relevant"]
+        )
         if name == "tagger":
             lines.append(f"{'':28}" + "".join(f"{c[:12]:>13}" for c in columns))
             for topic, row in positive.items():

@@ -23,27 +23,136 @@ IN_SCOPE_LAWS = ("online_safety_act_uk", "kosa_us", "coppa_us", "eu_csam_regulat
 SENSES = ("pet", "personal", "ski", "succession", "wedding", "backlog", "primate")
 
 WORD_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
 }
 # After "was 14" these make the number something other than an age.
 NOT_AGE_NEXT = {
-    "%", "per", "percent", "million", "billion", "thousand", "times", "days", "weeks", "months",
-    "hours", "minutes", "seconds", "miles", "km", "points", "cases", "people", "offences", ".5", "to", "out",
+    "%",
+    "per",
+    "percent",
+    "million",
+    "billion",
+    "thousand",
+    "times",
+    "days",
+    "weeks",
+    "months",
+    "hours",
+    "minutes",
+    "seconds",
+    "miles",
+    "km",
+    "points",
+    "cases",
+    "people",
+    "offences",
+    ".5",
+    "to",
+    "out",
 }
 X_REJECT_PREV = {
-    "Generation", "Gen", "Malcolm", "Mr", "Mrs", "Ms", "Dr", "Article", "Chapter", "Person", "Company",
-    "Project", "Series", "Model", "Day", "Planet", "Brand", "Patient", "Victim", "Child", "Boy", "Girl",
-    "Woman", "Man", "Mister", "Space", "Windows", "Mac", "OS", "Apple", "iPhone", "Xbox", "Pixel",
+    "Generation",
+    "Gen",
+    "Malcolm",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "Article",
+    "Chapter",
+    "Person",
+    "Company",
+    "Project",
+    "Series",
+    "Model",
+    "Day",
+    "Planet",
+    "Brand",
+    "Patient",
+    "Victim",
+    "Child",
+    "Boy",
+    "Girl",
+    "Woman",
+    "Man",
+    "Mister",
+    "Space",
+    "Windows",
+    "Mac",
+    "OS",
+    "Apple",
+    "iPhone",
+    "Xbox",
+    "Pixel",
 }
 X_REJECT_NEXT = {"Factor", "Games", "Corp", "Corp.", "Ltd", "Men", "Files", "Prize", "Æ", "Pro", "Series", "-", "–"}
 X_OK_PREV = {"on", "via", "onto", "from", "to", "platform", "app", "site", "and", "or", "/"}
 # "a signal", "traffic signal": the common noun, even when capitalised in a heading.
-COMMON_NOUN_PREV = {"a", "an", "traffic", "radio", "wifi", "wi-fi", "mobile", "phone", "strong", "weak", "clear",
-                    "warning", "distress", "no", "any", "every", "railway", "rail", "turn"}
-NETWORK_PREV = {"on", "via", "onto", "using", "use", "uses", "used", "joined", "join", "site", "network",
-                "app", "platform", "owns", "own", "of", "a", "his", "her", "their", "my", "your", "open"}
+COMMON_NOUN_PREV = {
+    "a",
+    "an",
+    "traffic",
+    "radio",
+    "wifi",
+    "wi-fi",
+    "mobile",
+    "phone",
+    "strong",
+    "weak",
+    "clear",
+    "warning",
+    "distress",
+    "no",
+    "any",
+    "every",
+    "railway",
+    "rail",
+    "turn",
+}
+NETWORK_PREV = {
+    "on",
+    "via",
+    "onto",
+    "using",
+    "use",
+    "uses",
+    "used",
+    "joined",
+    "join",
+    "site",
+    "network",
+    "app",
+    "platform",
+    "owns",
+    "own",
+    "of",
+    "a",
+    "his",
+    "her",
+    "their",
+    "my",
+    "your",
+    "open",
+}
 
 
 @dataclass
@@ -231,8 +340,10 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
                 continue
             if prev is not None and (prev.text in X_REJECT_PREV):
                 continue
-            ok = prev is not None and prev.lower_ in X_OK_PREV and not (
-                prev.lower_ in ("and", "or") and not any(0 < start - p <= 4 for p in platform_positions)
+            ok = (
+                prev is not None
+                and prev.lower_ in X_OK_PREV
+                and not (prev.lower_ in ("and", "or") and not any(0 < start - p <= 4 for p in platform_positions))
             )
             ok = ok or (nxt is not None and nxt.text in ("'s", "’s"))
             ok = ok or any(p != start and abs(p - start) <= 4 for p in platform_positions)
@@ -257,7 +368,11 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             if nxt is not None and nxt.is_title and end not in platform_positions and nxt.lower_ != "messenger":
                 continue
         elif rule == "not_prefix":  # "Meta-analysis" is not Meta; "Meta-owned" is
-            if nxt is not None and nxt.text in ("-", "–") and (end + 1 >= n or doc[end + 1].lower_ not in ("owned", "backed", "run", "operated")):
+            if (
+                nxt is not None
+                and nxt.text in ("-", "–")
+                and (end + 1 >= n or doc[end + 1].lower_ not in ("owned", "backed", "run", "operated"))
+            ):
                 continue
         elif rule == "not_australian":
             if sentence(start) in australia:
@@ -285,7 +400,9 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         if start < text_start:
             continue
         left = start
-        while left > text_start and start - left < 3 and doc[left - 1].is_title and sentence(left - 1) == sentence(start):
+        while (
+            left > text_start and start - left < 3 and doc[left - 1].is_title and sentence(left - 1) == sentence(start)
+        ):
             if doc[left - 1].text in ("The", "A", "An", "Police", "Said", "By", "Says"):
                 break
             left -= 1

@@ -60,7 +60,9 @@ class TermMatcher:
         self.exact: dict[int, set[tuple[str, ...]]] = {}
         self.matcher: PhraseMatcher | None = None
 
-    def initialize(self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None) -> None:
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None
+    ) -> None:
         resources = _resources(self.nlp, self.patterns_dir)
         matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         by_key: dict[tuple[str, bool], list[str]] = {}
@@ -112,7 +114,9 @@ class RelevanceDecider:
         assert self.model is not None
         return self.threshold_setting if self.threshold_setting >= 0 else self.model.threshold
 
-    def initialize(self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None) -> None:
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None
+    ) -> None:
         self.resources = _resources(self.nlp, self.patterns_dir)
         if self.model_path == "prior":
             self.model = prior_model(self.resources.prior)
@@ -228,7 +232,9 @@ def build_pipeline(model_path: str = "", threshold: float = -1.0, patterns_dir: 
 
     nlp = spacy.blank("en")
     nlp.add_pipe("monitor_terms", config={"patterns_dir": patterns_dir})
-    nlp.add_pipe("monitor_relevance", config={"patterns_dir": patterns_dir, "model_path": model_path, "threshold": threshold})
+    nlp.add_pipe(
+        "monitor_relevance", config={"patterns_dir": patterns_dir, "model_path": model_path, "threshold": threshold}
+    )
     nlp.add_pipe("monitor_statistics")
     try:
         nlp.initialize()

@@ -13,7 +13,18 @@ from bisect import bisect_left, bisect_right
 
 from monitor.types import Statistic
 
-_CURRENCY_SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD", "us$": "USD", "usd": "USD", "gbp": "GBP", "eur": "EUR", "a$": "AUD", "au$": "AUD", "c$": "CAD"}
+_CURRENCY_SYMBOLS = {
+    "£": "GBP",
+    "€": "EUR",
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "gbp": "GBP",
+    "eur": "EUR",
+    "a$": "AUD",
+    "au$": "AUD",
+    "c$": "CAD",
+}
 _CURRENCY_WORDS = {"pounds": "GBP", "euros": "EUR", "dollars": "USD"}
 _SCALE = {"million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9, "thousand": 1e3, "k": 1e3}
 
@@ -37,33 +48,205 @@ def _currency(text: str, start: int) -> tuple[str, int]:
     if not match:
         return "", start
     return match.group(1).strip().lower(), match.start(1)
+
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 
 # Words that can sit between a number and its unit: "7,263 online grooming offences".
 _SKIP = {
-    "online", "recorded", "reported", "more", "new", "such", "actionable", "registered", "active", "daily",
-    "average", "child", "children's", "sexual", "abuse", "image", "grooming", "unique", "individual", "separate",
-    "suspected", "confirmed", "other", "different", "global", "uk", "us", "of", "the", "these", "those",
-    "known", "criminal", "total", "young", "teenage", "monthly", "million", "billion", "thousand", "sextortion",
-    "related", "abuse-related", "internet", "police", "indecent", "fake", "coordinated", "co-ordinated",
+    "online",
+    "recorded",
+    "reported",
+    "more",
+    "new",
+    "such",
+    "actionable",
+    "registered",
+    "active",
+    "daily",
+    "average",
+    "child",
+    "children's",
+    "sexual",
+    "abuse",
+    "image",
+    "grooming",
+    "unique",
+    "individual",
+    "separate",
+    "suspected",
+    "confirmed",
+    "other",
+    "different",
+    "global",
+    "uk",
+    "us",
+    "of",
+    "the",
+    "these",
+    "those",
+    "known",
+    "criminal",
+    "total",
+    "young",
+    "teenage",
+    "monthly",
+    "million",
+    "billion",
+    "thousand",
+    "sextortion",
+    "related",
+    "abuse-related",
+    "internet",
+    "police",
+    "indecent",
+    "fake",
+    "coordinated",
+    "co-ordinated",
 }
 _NOT_UNITS = {
-    "years", "year", "months", "month", "weeks", "week", "days", "day", "hours", "hour", "minutes", "minute",
-    "seconds", "am", "pm", "and", "or", "to", "in", "on", "at", "by", "for", "from", "with", "was", "were",
-    "is", "are", "has", "have", "had", "a", "an", "it", "that", "which", "who", "when", "per", "times", "out",
-    "members", "recommendations", "counts", "volumes", "pages", "page", "decades", "inches", "miles",
+    "years",
+    "year",
+    "months",
+    "month",
+    "weeks",
+    "week",
+    "days",
+    "day",
+    "hours",
+    "hour",
+    "minutes",
+    "minute",
+    "seconds",
+    "am",
+    "pm",
+    "and",
+    "or",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "from",
+    "with",
+    "was",
+    "were",
+    "is",
+    "are",
+    "has",
+    "have",
+    "had",
+    "a",
+    "an",
+    "it",
+    "that",
+    "which",
+    "who",
+    "when",
+    "per",
+    "times",
+    "out",
+    "members",
+    "recommendations",
+    "counts",
+    "volumes",
+    "pages",
+    "page",
+    "decades",
+    "inches",
+    "miles",
 }
 _FUNCTION_WORDS = {
-    "this", "thus", "his", "hers", "its", "ours", "yours", "theirs", "was", "has", "does", "goes", "as", "us",
-    "across", "less", "unless", "plus", "always", "perhaps", "besides", "towards", "afterwards", "whereas",
-    "news", "various", "previous", "serious", "famous", "nervous", "obvious", "numerous", "miles", "times",
+    "this",
+    "thus",
+    "his",
+    "hers",
+    "its",
+    "ours",
+    "yours",
+    "theirs",
+    "was",
+    "has",
+    "does",
+    "goes",
+    "as",
+    "us",
+    "across",
+    "less",
+    "unless",
+    "plus",
+    "always",
+    "perhaps",
+    "besides",
+    "towards",
+    "afterwards",
+    "whereas",
+    "news",
+    "various",
+    "previous",
+    "serious",
+    "famous",
+    "nervous",
+    "obvious",
+    "numerous",
+    "miles",
+    "times",
 }
 _MONTHS = {
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
 }
-_BEFORE_NOT_STAT = {"article", "articles", "category", "section", "clause", "chapter", "schedule", "phase", "tier", "level", "page", "part", "rule", "no", "number", "version", "volume", "ages", "aged", "age", "under", "over", "over-", "covid-", "top"}
+_BEFORE_NOT_STAT = {
+    "article",
+    "articles",
+    "category",
+    "section",
+    "clause",
+    "chapter",
+    "schedule",
+    "phase",
+    "tier",
+    "level",
+    "page",
+    "part",
+    "rule",
+    "no",
+    "number",
+    "version",
+    "volume",
+    "ages",
+    "aged",
+    "age",
+    "under",
+    "over",
+    "over-",
+    "covid-",
+    "top",
+}
 
 
 def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
@@ -76,7 +259,7 @@ def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
 
 
 def _previous_word(text: str, start: int) -> str:
-    words = _WORD.findall(text[max(0, start - 20):start])
+    words = _WORD.findall(text[max(0, start - 20) : start])
     return words[-1].lower() if words else ""
 
 
@@ -111,7 +294,7 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
         else:
             if before in _MONTHS or before in _BEFORE_NOT_STAT:
                 continue
-            after = _WORD.findall(text[end:end + 60])
+            after = _WORD.findall(text[end : end + 60])
             # "4 May", "1 January 2014": a date, not a figure.
             if after and after[0].lower() in _MONTHS:
                 continue
@@ -136,7 +319,29 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
             if not unit:
                 continue
             # A bare year ("in 2019") is a date unless a plural noun follows it directly.
-            if "," not in raw and "." not in raw and 1900 <= number <= 2100 and not scale and before in ("in", "since", "of", "from", "by", "until", "to", "between", "and", "year", "the", "early", "late", "mid"):
+            if (
+                "," not in raw
+                and "." not in raw
+                and 1900 <= number <= 2100
+                and not scale
+                and before
+                in (
+                    "in",
+                    "since",
+                    "of",
+                    "from",
+                    "by",
+                    "until",
+                    "to",
+                    "between",
+                    "and",
+                    "year",
+                    "the",
+                    "early",
+                    "late",
+                    "mid",
+                )
+            ):
                 continue
         value = text[begin:end].strip()
         key = (value, unit)

@@ -78,7 +78,9 @@ def feature_rows(examples: Sequence[Example]) -> list[dict[str, float]]:
     return [dict(a.features) for _, a in tagger.analyse_many([(e.title, e.text) for e in examples])]
 
 
-def train_model(examples: Sequence[Example], seed: int = 0, rows: Sequence[Mapping[str, float]] | None = None) -> RelevanceModel:
+def train_model(
+    examples: Sequence[Example], seed: int = 0, rows: Sequence[Mapping[str, float]] | None = None
+) -> RelevanceModel:
     """Fit on ``examples`` (features computed unless ``rows`` are given)."""
     from monitor.tagging.resources import load_resources
 

@@ -61,7 +61,17 @@ def test_tags_round_trip_through_json(tagger: Any) -> None:
     tags = tagger.tag("", "The NSPCC said 7,263 online grooming offences were recorded, 40% on Snapchat.")
     data = json.loads(json.dumps(tags_to_dict(tags)))
     assert tags_from_dict(data) == tags
-    assert set(data) == {"relevant", "score", "topics", "platforms", "legislation", "organisations", "statistics", "why", "version"}
+    assert set(data) == {
+        "relevant",
+        "score",
+        "topics",
+        "platforms",
+        "legislation",
+        "organisations",
+        "statistics",
+        "why",
+        "version",
+    }
 
 
 text = st.text(max_size=30)
@@ -71,9 +81,13 @@ text = st.text(max_size=30)
     relevant=st.booleans(),
     score=st.floats(0, 1),
     words=st.lists(text, max_size=4).map(tuple),
-    stats=st.lists(st.builds(Statistic, text, st.none() | st.floats(allow_nan=False), text, text), max_size=3).map(tuple),
+    stats=st.lists(st.builds(Statistic, text, st.none() | st.floats(allow_nan=False), text, text), max_size=3).map(
+        tuple
+    ),
 )
-def test_tags_to_dict_inverse(relevant: bool, score: float, words: tuple[str, ...], stats: tuple[Statistic, ...]) -> None:
+def test_tags_to_dict_inverse(
+    relevant: bool, score: float, words: tuple[str, ...], stats: tuple[Statistic, ...]
+) -> None:
     tags = Tags(relevant, score, words, words, words, words, stats, words, "v")
     assert tags_from_dict(json.loads(json.dumps(tags_to_dict(tags)))) == tags
 

@@ -32,7 +32,17 @@ def test_classify_tags_each_line_and_keeps_ids(runner: CliRunner) -> None:
     assert out[0]["relevant"] is True and out[0]["platforms"] == ["snapchat"] and out[0]["topics"][0] == "grooming"
     assert out[1]["relevant"] is False
     for o in out:
-        assert {"id", "relevant", "score", "topics", "platforms", "legislation", "organisations", "statistics", "why"} <= set(o)
+        assert {
+            "id",
+            "relevant",
+            "score",
+            "topics",
+            "platforms",
+            "legislation",
+            "organisations",
+            "statistics",
+            "why",
+        } <= set(o)
         assert "extra" not in o
 
 
@@ -79,7 +89,11 @@ def test_train_is_reproducible_and_usable(runner: CliRunner, tmp_path: Path) -> 
     model_text = model_a.decode()
     for line in CASES.read_text(encoding="utf-8").splitlines():  # weights only, never the texts
         assert json.loads(line)["text"][:24] not in model_text
-    result = runner.invoke(main, ["classify", "--model", str(tmp_path / "a")], input=json.dumps({"id": 1, "text": "Dog grooming tips."}) + "\n")
+    result = runner.invoke(
+        main,
+        ["classify", "--model", str(tmp_path / "a")],
+        input=json.dumps({"id": 1, "text": "Dog grooming tips."}) + "\n",
+    )
     assert result.exit_code == 0 and json.loads(result.stdout)["relevant"] is False
 
 

@@ -22,7 +22,10 @@ def platforms(tagger: Any, text: str, title: str = "") -> tuple[str, ...]:
         ("Groups on FB and Instagram were used to contact minors.", ("facebook", "instagram")),
         ("She chatted with him on Facebook Messenger every night.", ("messenger",)),
         ("Kik Messenger lets users stay anonymous.", ("kik",)),
-        ("Children play Roblox and Minecraft; some stream on Twitch or YouTube.", ("roblox", "minecraft", "twitch", "youtube")),
+        (
+            "Children play Roblox and Minecraft; some stream on Twitch or YouTube.",
+            ("roblox", "minecraft", "twitch", "youtube"),
+        ),
         ("Random video chat on Omegle paired strangers.", ("omegle",)),
         ("Photos were stored in iCloud and shared on Telegram.", ("icloud", "telegram")),
         ("Apps like WhatsApp and Signal use end-to-end encryption.", ("whatsapp", "signal")),

@@ -31,14 +31,23 @@ FAMILIES = {
     "pet": ("Book a full groom for your spaniel: bath, nail clipping and a brush-out of the matted coat.", "pet"),
     "horse": ("Always groom the horse before tacking up, working the curry comb in small circles.", "pet"),
     "hair": ("A beard needs grooming every day: comb it, trim the stubble line and use a little oil.", "beard"),
-    "teen_hygiene": ("Grooming for teenagers is mostly about hygiene: shower daily, wash your hair and use deodorant.", "hair"),
+    "teen_hygiene": (
+        "Grooming for teenagers is mostly about hygiene: shower daily, wash your hair and use deodorant.",
+        "hair",
+    ),
     "ski": ("Piste bashers groom the slopes overnight so skiers wake up to fresh corduroy.", "ski"),
     "snowmobile": ("The club groomed 60 miles of snowmobile trail after the storm.", "ski"),
-    "succession": ("The board spent five years grooming the finance director as the next CEO and successor.", "succession"),
+    "succession": (
+        "The board spent five years grooming the finance director as the next CEO and successor.",
+        "succession",
+    ),
     "royal": ("The prince was groomed for the throne by his father the king.", "succession"),
     "wedding": ("The bride and groom cut the cake before the best man gave his speech.", "wedding"),
     "backlog": ("Backlog grooming keeps the sprint focused: the product owner orders the user stories.", "backlog"),
-    "primate": ("Baboons spend hours grooming each other, removing parasites from the fur of the troop.", "social-grooming"),
+    "primate": (
+        "Baboons spend hours grooming each other, removing parasites from the fur of the troop.",
+        "social-grooming",
+    ),
 }
 
 
@@ -72,7 +81,10 @@ def test_platform_business_is_not_relevant(tagger: Any, text: str) -> None:
 
 def test_child_angle_turns_a_platform_item_relevant(tagger: Any) -> None:
     business = tagger.tag("", "Discord launched new profile themes and an emoji store for subscribers.")
-    safety = tagger.tag("", "Discord launched a Family Center so parents can see which servers their teens join, to protect children from predators.")
+    safety = tagger.tag(
+        "",
+        "Discord launched a Family Center so parents can see which servers their teens join, to protect children from predators.",
+    )
     assert not business.relevant
     assert safety.relevant and "child_online_safety" in safety.topics
     assert business.platforms == safety.platforms == ("discord",)
@@ -94,9 +106,15 @@ def test_adult_scams_and_non_child_regulation_are_not_relevant(tagger: Any, text
 @pytest.mark.parametrize(
     ("text", "topic"),
     [
-        ("Police said the 35-year-old groomed a 12-year-old boy he met online and sent him sexual messages.", "grooming"),
+        (
+            "Police said the 35-year-old groomed a 12-year-old boy he met online and sent him sexual messages.",
+            "grooming",
+        ),
         ("The review found grooming gangs abused girls in the town for years while agencies looked away.", "grooming"),
-        ("Teenage boys are being targeted by sextortion gangs who demand money after obtaining nude images.", "sextortion"),
+        (
+            "Teenage boys are being targeted by sextortion gangs who demand money after obtaining nude images.",
+            "sextortion",
+        ),
         ("The hotline took down thousands of pages of child sexual abuse material last year.", "csam"),
         ("Families sued Roblox, saying its design let predators contact children.", "child_online_safety"),
         ("The Online Safety Act requires platforms to use age checks to protect children.", "legislation"),
@@ -109,12 +127,17 @@ def test_main_topic(tagger: Any, text: str, topic: str) -> None:
 
 
 def test_grooming_gangs_topic_is_also_grooming(tagger: Any) -> None:
-    tags = tagger.tag("Grooming gangs inquiry", "The inquiry into grooming gangs will hear from survivors abused as children.")
+    tags = tagger.tag(
+        "Grooming gangs inquiry", "The inquiry into grooming gangs will hear from survivors abused as children."
+    )
     assert {"grooming", "grooming_gangs"} <= set(tags.topics)
 
 
 def test_topics_are_multi_label(tagger: Any) -> None:
-    tags = tagger.tag("", "Under the Online Safety Act, Ofcom told Snapchat to stop sextortion of teenagers and remove child sexual abuse material.")
+    tags = tagger.tag(
+        "",
+        "Under the Online Safety Act, Ofcom told Snapchat to stop sextortion of teenagers and remove child sexual abuse material.",
+    )
     assert tags.topics[0] == "legislation"
     assert {"sextortion", "csam"} <= set(tags.topics)
 
@@ -152,7 +175,9 @@ def test_the_same_offence_against_a_child_is_relevant(tagger: Any) -> None:
 
 SENTENCES = [
     line.split(" ", 1)
-    for line in (Path(__file__).resolve().parents[1] / "data" / "tagger_sentences.txt").read_text(encoding="utf-8").splitlines()
+    for line in (Path(__file__).resolve().parents[1] / "data" / "tagger_sentences.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
     if line[:2] in ("+ ", "- ")
 ]
 

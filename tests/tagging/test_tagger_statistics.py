@@ -40,7 +40,9 @@ def test_sentence_is_the_one_holding_the_figure() -> None:
 
 
 def test_tagger_adds_statistics_to_relevant_items_only(tagger: Any) -> None:
-    relevant = tagger.tag("", "The NSPCC said 7,263 online grooming offences against children were recorded, 40% on Snapchat.")
+    relevant = tagger.tag(
+        "", "The NSPCC said 7,263 online grooming offences against children were recorded, 40% on Snapchat."
+    )
     assert {s.value for s in relevant.statistics} >= {"7,263", "40%"}
     pets = tagger.tag("", "Dog grooming prices rose 12% and 3,000 groomers opened new salons.")
     assert not pets.relevant and pets.statistics == ()
