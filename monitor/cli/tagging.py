@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import deque
 from pathlib import Path
 from typing import IO, Any, Iterator
 
@@ -68,7 +69,7 @@ def classify(model_path: str | None, threshold: float | None, batch_size: int) -
     tagger = load_tagger(model_path, threshold)
     failures: list[int] = []
     items = _read_items(sys.stdin, failures)
-    ids: list[Any] = []
+    ids: deque[Any] = deque()  # ids of items read but not yet written (at most one batch)
 
     def pairs() -> Iterator[tuple[str, str]]:
         for ident, title, text in items:
@@ -76,8 +77,8 @@ def classify(model_path: str | None, threshold: float | None, batch_size: int) -
             yield title, text
 
     out = sys.stdout
-    for index, tags in enumerate(tagger.tag_many(pairs(), batch_size=batch_size)):
-        record = {"id": ids[index], **tags_to_dict(tags)}
+    for tags in tagger.tag_many(pairs(), batch_size=batch_size):
+        record = {"id": ids.popleft(), **tags_to_dict(tags)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
     if failures:

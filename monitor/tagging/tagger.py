@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from monitor.tagging.features import Analysis
 
 SEPARATOR = "\n\n"
+# Items are tagged on their first characters only: spaCy refuses documents over 1,000,000
+# characters, and the opening of an article is what decides its subject anyway.
+MAX_CHARS = 100_000
 
 
 class Tagger:
@@ -36,6 +39,8 @@ class Tagger:
         title = (title or "").strip()
         text = text or ""
         raw = title + SEPARATOR + text if title else text
+        if len(raw) > MAX_CHARS:
+            raw = raw[:MAX_CHARS]
         doc = self.nlp.make_doc(raw)
         doc.user_data[RAW] = raw
         if title:

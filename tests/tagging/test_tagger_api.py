@@ -117,3 +117,9 @@ def test_packaged_model_was_trained_with_the_current_patterns() -> None:
         "pattern files changed since the model was trained: run "
         "`monitor train --data ../shared/data/relevance-dev.jsonl` and commit monitor/tagging/model/"
     )
+
+
+def test_very_long_items_are_tagged_on_their_opening(tagger: Any) -> None:
+    text = "A man groomed a 13-year-old girl on Snapchat and sent her sexual messages. " + "Filler words here. " * 80_000
+    tags = tagger.tag("", text)
+    assert tags.relevant and tags.platforms == ("snapchat",)
