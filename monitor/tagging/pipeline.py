@@ -132,12 +132,15 @@ class RelevanceDecider:
         assert self.resources is not None
         text_start_char = int(doc.user_data.get(TEXT_START, 0))
         text_start = 0
-        if text_start_char:
-            text_start = len(doc)
-            for token in doc:  # the title is short: stop at the first token of the text
-                if token.idx >= text_start_char:
-                    text_start = token.i
-                    break
+        if text_start_char:  # binary search for the first token of the text
+            low, high = 0, len(doc)
+            while low < high:
+                mid = (low + high) // 2
+                if doc[mid].idx < text_start_char:
+                    low = mid + 1
+                else:
+                    high = mid
+            text_start = low
         return analyse(doc, doc.user_data.get(HITS, []), text_start, self.resources.child_protection_orgs)
 
     def __call__(self, doc: Doc) -> Doc:

@@ -32,11 +32,12 @@ _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # Starts with the digits so the engine skips non-digit positions quickly; the currency
 # before the number is read by hand in ``_currency``.
 _PATTERN = re.compile(
-    r"(?<![\w.,/-])(?P<num>" + _NUMBER + r")(?!-year|–year|-\d|/\d|\.\d)"
+    r"(?P<num>" + _NUMBER + r")(?!-year|–year|-\d|/\d|\.\d)"
     r"(?:\s?(?P<scale>million|billion|thousand|bn|mn|m|k)\b)?(?![\w/])"
     r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?",
     re.IGNORECASE,
 )
+_GLUED_BEFORE = re.compile(r"[\w.,/-]")  # "a1", "1.5" read from the middle, "14-18", "2022/23"
 _CURRENCY_BEFORE = re.compile(r"(US\$|A\$|AU\$|C\$|[£€$]|\b(?:USD|GBP|EUR)\s?)$", re.IGNORECASE)
 
 
@@ -269,6 +270,8 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
     seen: set[tuple[str, str]] = set()
     ends: list[int] | None = None
     for match in _PATTERN.finditer(text):
+        if match.start() and _GLUED_BEFORE.match(text, match.start() - 1):
+            continue
         raw = match.group("num")
         cur, begin = _currency(text, match.start())
         scale = (match.group("scale") or "").lower()
