@@ -159,6 +159,12 @@ _NOT_UNITS = {
     "inches",
     "miles",
 }
+# Things the campaign counts; found up to eight words after a number.
+_COUNTED = {
+    "offences", "offenses", "crimes", "cases", "reports", "referrals", "images", "videos", "webpages", "urls",
+    "victims", "children", "arrests", "convictions", "accounts", "incidents", "charges", "prosecutions",
+}
+_CLAUSE_END = re.compile(r"[.;:!?,()]")
 _FUNCTION_WORDS = {
     "this",
     "thus",
@@ -319,6 +325,14 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
                 if len(lower) > 2 and (lower.endswith("s") or lower in ("people", "children", "men", "women")):
                     unit = word if word[:-1].isupper() else lower
                 break
+            if not unit:
+                # Named offence categories sit between number and unit:
+                # "1,220 Sexual Communication with a Child offences".
+                clause = _CLAUSE_END.split(text[end : end + 90], 1)[0]
+                for word in _WORD.findall(clause)[:8]:
+                    if word.lower() in _COUNTED:
+                        unit = word.lower()
+                        break
             if not unit:
                 continue
             # A bare year ("in 2019") is a date unless a plural noun follows it directly.

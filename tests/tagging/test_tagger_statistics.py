@@ -46,3 +46,8 @@ def test_tagger_adds_statistics_to_relevant_items_only(tagger: Any) -> None:
     assert {s.value for s in relevant.statistics} >= {"7,263", "40%"}
     pets = tagger.tag("", "Dog grooming prices rose 12% and 3,000 groomers opened new salons.")
     assert not pets.relevant and pets.statistics == ()
+
+
+def test_named_offence_categories_between_number_and_unit() -> None:
+    found = by_value("Police recorded 7,062 Sexual Communication with a Child offences last year.")
+    assert found["7,062"] == (7062.0, "offences")
