@@ -249,8 +249,6 @@ _BEFORE_NOT_STAT = {
     "aged",
     "age",
     "under",
-    "over",
-    "over-",
     "covid-",
     "top",
 }

@@ -51,3 +51,8 @@ def test_tagger_adds_statistics_to_relevant_items_only(tagger: Any) -> None:
 def test_named_offence_categories_between_number_and_unit() -> None:
     found = by_value("Police recorded 7,062 Sexual Communication with a Child offences last year.")
     assert found["7,062"] == (7062.0, "offences")
+
+
+def test_over_a_number_is_still_a_figure_but_ages_are_not() -> None:
+    found = by_value("Over 300 new abuse reports were made. Users under 18 and over 18 can vote.")
+    assert found == {"300": (300.0, "reports")}
