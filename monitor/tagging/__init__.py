@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from monitor.tagging.convert import tags_from_dict, tags_to_dict
-
-if TYPE_CHECKING:  # pragma: no cover
-    from monitor.tagging.tagger import Tagger
+from monitor.tagging.tagger import Tagger  # spaCy-free: the pipeline is built in _load
 
 __all__ = ["Tagger", "load_tagger", "tags_from_dict", "tags_to_dict"]
 
@@ -43,14 +40,6 @@ def load_tagger(model_path: str | Path | None = None, threshold: float | None = 
 @lru_cache(maxsize=8)
 def _load(model_path: str, threshold: float) -> Tagger:
     from monitor.tagging.pipeline import build_pipeline
-    from monitor.tagging.tagger import Tagger
 
     return Tagger(build_pipeline(model_path=model_path, threshold=threshold))
 
-
-def __getattr__(name: str) -> object:
-    if name == "Tagger":  # the class lives with spaCy-free code, but keep the import lazy anyway
-        from monitor.tagging.tagger import Tagger
-
-        return Tagger
-    raise AttributeError(name)
