@@ -1,15 +1,13 @@
-"""Shared fixtures: one loaded tagger per session, our own cases, the shared dev file."""
+"""Shared fixtures: one loaded tagger per session, and the shared dev file (or a skip)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CASES = REPO / "tests" / "data" / "tagger_cases.jsonl"
 SHARED_DEV = REPO.parent / "shared" / "data" / "relevance-dev.jsonl"
 
 
@@ -18,10 +16,6 @@ def tagger() -> Any:
     from monitor.tagging import load_tagger
 
     return load_tagger()
-
-
-def load_cases() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture()
