@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from monitor.collect import Collection, CycleReport, SourceResult
 from monitor.config import Config
@@ -15,9 +16,22 @@ from monitor.errors import MonitorError
 from monitor.sources import sources_from_config
 from monitor.sources.base import Collector
 from monitor.store import Store, open_store
-from monitor.types import Source, utcnow
+from monitor.types import Item, Source, Tags, utcnow
+
+if TYPE_CHECKING:
+    from monitor.tagging import Tagger
 
 log = logging.getLogger(__name__)
+
+RETAG_ALL_KEY = "retag_all_done_through"
+
+
+@dataclass(frozen=True)
+class RetagResult:
+    """What ``Monitor.retag`` did: items tagged, and the tagger version they now carry."""
+
+    tagged: int
+    version: str
 
 
 class Monitor:
@@ -29,6 +43,7 @@ class Monitor:
         self.clock = clock
         self.sources: list[Source] = sources_from_config(config)
         store.sync_sources(self.sources, clock())
+        self._tagger: Tagger | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -38,6 +53,54 @@ class Monitor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def tagger(self) -> "Tagger":
+        """The configured tagger, loaded (spaCy and all) on first use."""
+        if self._tagger is None:
+            from monitor.tagging import load_tagger
+
+            settings = self.config.tagger
+            self._tagger = load_tagger(settings.model or None, settings.threshold)
+        return self._tagger
+
+    def tag_items(self, items: list[Item]) -> Mapping[str, Tags]:
+        """Tags for ``items`` by item id, in batches through the spaCy pipeline."""
+        pairs = ((item.title, item.text) for item in items)
+        tagged = self.tagger.tag_many(pairs, batch_size=self.config.tagger.batch_size)
+        return {item.id: tags for item, tags in zip(items, tagged)}
+
+    def retag(self, *, all_items: bool = False, batch: int = 500,
+              on_progress: Callable[[int, int], None] | None = None) -> RetagResult:
+        """Re-tag items whose tags are missing or come from an older tagger version.
+
+        Works in batches, each stored in its own transaction, so an interrupted run
+        keeps what it finished and the next run continues with the rest. With
+        ``all_items`` every item is re-tagged, in id order; the last id done is kept
+        in the database so an interrupted ``--all`` run resumes instead of starting over.
+        ``on_progress(done, total)`` is called after each batch.
+        """
+        store = self.store
+        version = self.tagger.version
+        # --all remembers the last item it finished, in the same transaction as its tags.
+        after = (store.get_setting(RETAG_ALL_KEY) or "") if all_items else ""
+        total = store.count_stale(version, include_all=all_items, after=after)
+        done = 0
+        while True:
+            rows = store.stale_items(version, include_all=all_items, after=after, limit=batch)
+            if not rows:
+                break
+            tagged = self.tagger.tag_many(((title, text) for _id, title, text in rows),
+                                          batch_size=self.config.tagger.batch_size)
+            after = rows[-1][0]
+            store.save_tags(zip((row[0] for row in rows), tagged), self.clock(),
+                            progress=(RETAG_ALL_KEY, after) if all_items else None)
+            done += len(rows)
+            if on_progress:
+                on_progress(done, total)
+        if all_items:
+            store.set_setting(RETAG_ALL_KEY, None, self.clock())
+        return RetagResult(done, version)
 
     def collectors(self) -> list[Collector]:
         from monitor.sources.feeds import FeedCollector
@@ -65,7 +128,7 @@ class Monitor:
     ) -> CycleReport:
         """Run one collection cycle over all sources, or those named."""
         sources = self.find_sources(names) if names else self.sources
-        collection = Collection(self.config, self.store, self.collectors(), clock=self.clock)
+        collection = Collection(self.config, self.store, self.collectors(), clock=self.clock, tag=self.tag_items)
         return collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
 
 

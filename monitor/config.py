@@ -132,6 +132,15 @@ class ClustersConfig:
 
 
 @dataclass(frozen=True)
+class TaggerConfig:
+    """Which relevance model tags items, and from which score an item is relevant."""
+
+    model: str = ""  # a directory written by `monitor train`; empty = the model shipped in the package
+    threshold: float | None = check(lambda v: fraction(v) if v is not None else None, default=None)
+    batch_size: int = check(positive, default=64)  # items per spaCy batch
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     """One RSS/Atom feed."""
 
@@ -172,6 +181,7 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     clusters: ClustersConfig = field(default_factory=ClustersConfig)
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
     queries_settings: QueriesSettings = field(default_factory=QueriesSettings)
     feeds: tuple[FeedConfig, ...] = ()
     queries: tuple[QueryConfig, ...] = ()

@@ -138,6 +138,31 @@ class Store:
         with write(self.db):
             return _clusters.prune(self.db, older_than)
 
+    # tags
+    def save_tags(self, tagged: Iterable[tuple[str, Tags]], now: datetime,
+                  progress: tuple[str, str] | None = None) -> None:
+        """Replace the tags of several items in one transaction, with an optional
+        (settings key, value) progress marker written in the same transaction."""
+        with write(self.db):
+            for item_id, tags in tagged:
+                _tags.save_tags(self.db, item_id, tags, now)
+            if progress is not None:
+                _tags.set_setting(self.db, progress[0], progress[1], now)
+
+    def stale_items(self, version: str, *, include_all: bool = False, after: str = "",
+                    limit: int = 500) -> list[tuple[str, str, str]]:
+        return _tags.stale_items(self.db, version, include_all=include_all, after=after, limit=limit)
+
+    def count_stale(self, version: str, *, include_all: bool = False, after: str = "") -> int:
+        return _tags.count_stale(self.db, version, include_all=include_all, after=after)
+
+    def get_setting(self, key: str) -> str | None:
+        return _tags.get_setting(self.db, key)
+
+    def set_setting(self, key: str, value: str | None, now: datetime) -> None:
+        with write(self.db):
+            _tags.set_setting(self.db, key, value, now)
+
     def source_stats(self) -> list[dict]:
         return _state.source_stats(self.db)
 

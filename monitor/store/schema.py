@@ -191,3 +191,18 @@ def _cluster_signatures(db: Database) -> None:
         CREATE INDEX item_signatures_published ON item_signatures(published_at);
         """
     )
+
+
+@migrations(name="0005_settings")
+def _settings(db: Database) -> None:
+    db.executescript(
+        """
+        -- Small pieces of durable state that belong to no table of their own
+        -- (e.g. where an interrupted `monitor retag --all` had got to).
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
