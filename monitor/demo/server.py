@@ -96,6 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if self.close_connection and "connection" not in {k.lower() for k in reply.headers}:
+                # The client asked to close (prawcore does for token requests): say so, as real
+                # servers do, so its connection pool does not reuse a socket being closed.
+                self.send_header("Connection", "close")
             if isinstance(reply.body, (bytes, bytearray)):
                 if "content-length" not in {k.lower() for k in reply.headers}:
                     self.send_header("Content-Length", str(len(reply.body)))

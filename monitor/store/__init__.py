@@ -18,10 +18,10 @@ from monitor.store import state as _state
 from monitor.store import tags as _tags
 from monitor.store.db import connect, migrate, write
 from monitor.store.items import SaveCounts
-from monitor.store.state import Run
+from monitor.store.state import Recheck, Run
 from monitor.types import FetchState, Item, Source, Tags
 
-__all__ = ["Store", "open_store", "SaveCounts", "Run"]
+__all__ = ["Store", "open_store", "SaveCounts", "Run", "Recheck"]
 
 
 class Store:
@@ -75,15 +75,18 @@ class Store:
         now: datetime,
         *,
         tags: Mapping[str, Tags] | None = None,
+        deleted: Iterable[str] = (),
     ) -> SaveCounts:
         """Store one source's batch, its new fetch state and its run row, all or nothing.
 
         The validators in ``state`` are only stored if the items are, so a failed
         batch is fetched again in full next time instead of being lost to a 304.
-        ``tags`` (by item id) are stored with the items they belong to.
+        ``tags`` (by item id) are stored with the items they belong to. Stored items
+        whose ids are in ``deleted`` (reported deleted upstream) are purged.
         """
         with write(self.db):
             counts = _items.save_items(self.db, source, items, now)
+            counts.purged = _items.purge_items(self.db, deleted, now)
             for item_id in counts.new + counts.updated:
                 # tags are keyed by the incoming item's id; a merged item keeps its stored id
                 found = (tags or {}).get(counts.incoming[item_id])
@@ -97,6 +100,25 @@ class Store:
                 Run(**{**run.__dict__, "new": len(counts.new), "updated": len(counts.updated), "seen": counts.seen}),
             )
         return counts
+
+    # upstream deletions
+    def recent_ids(self, media: str, since: datetime, *, prefix: str = "") -> list[str]:
+        return _items.recent_ids(self.db, media, since, prefix=prefix)
+
+    def apply_deletions(self, purge: Iterable[str], authors_gone: Iterable[str], now: datetime) -> tuple[int, int]:
+        """Purge items deleted upstream and drop authors whose accounts are gone, in one
+        transaction. Returns (items purged, authors cleared)."""
+        with write(self.db):
+            purged = _items.purge_items(self.db, purge, now)
+            cleared = _items.clear_authors(self.db, authors_gone, now)
+        return purged, cleared
+
+    def record_recheck(self, recheck: Recheck) -> None:
+        with write(self.db):
+            _state.add_recheck(self.db, recheck)
+
+    def last_recheck(self, media: str) -> Recheck | None:
+        return _state.last_recheck(self.db, media)
 
     def source_stats(self) -> list[dict]:
         return _state.source_stats(self.db)

@@ -4,6 +4,11 @@ Deduplication order for an incoming item: the (source, GUID) it was seen under
 before, then its natural key, then its normalised URL. An item found again under
 its own source with new content is updated in place; found under another source it
 only gains an ``item_sources`` row, so two outlets' copies never flip-flop the text.
+
+An item purged because it was deleted upstream (``deleted_at`` set) is never
+revived by a later fetch: it stays a bare id, as Reddit's data terms require.
+Engagement counts (``popularity``, ``comments``) are a property of the post, not of
+one source's copy: they are refreshed whenever any source sees the item again.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ class SaveCounts:
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     seen: int = 0
+    purged: int = 0  # stored items purged because the source reported them deleted upstream
     # stored id -> id of the incoming item it came from (they differ when merged)
     incoming: dict[str, str] = field(default_factory=dict)
 
@@ -34,21 +40,22 @@ def item_hash(item: Item) -> str:
     return content_hash(item.title, item.text, item.url, item.summary_html)
 
 
-def _existing(db: Database, source: Source, item: Item) -> tuple[str, str, str] | None:
-    """(id, source_id, content_hash) of the stored row this item is, if any."""
+def _existing(db: Database, source: Source, item: Item) -> tuple[str, str, str, str | None] | None:
+    """(id, source_id, content_hash, deleted_at) of the stored row this item is, if any."""
     if item.guid:
         row = db.execute(
-            "SELECT i.id, i.source_id, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id"
-            " WHERE s.source_id = ? AND s.guid = ?",
+            "SELECT i.id, i.source_id, i.content_hash, i.deleted_at FROM item_sources s"
+            " JOIN items i ON i.id = s.item_id WHERE s.source_id = ? AND s.guid = ?",
             [source.id, item.guid],
         ).fetchone()
         if row:
             return row
-    row = db.execute("SELECT id, source_id, content_hash FROM items WHERE id = ?", [item.id]).fetchone()
+    row = db.execute("SELECT id, source_id, content_hash, deleted_at FROM items WHERE id = ?", [item.id]).fetchone()
     if row:
         return row
     if item.url:
-        row = db.execute("SELECT id, source_id, content_hash FROM items WHERE url = ?", [item.url]).fetchone()
+        row = db.execute("SELECT id, source_id, content_hash, deleted_at FROM items WHERE url = ?",
+                         [item.url]).fetchone()
         if row:
             return row
     return None
@@ -59,7 +66,7 @@ def changed_items(db: Database, source: Source, items: Iterable[Item]) -> list[I
     result = []
     for item in items:
         found = _existing(db, source, item)
-        if found is None or (found[1] == source.id and found[2] != item_hash(item)):
+        if found is None or (found[1] == source.id and found[2] != item_hash(item) and found[3] is None):
             result.append(item)
     return result
 
@@ -78,17 +85,26 @@ def save_items(db: Database, source: Source, items: Iterable[Item], now: datetim
         if found is None:
             db.execute(
                 "INSERT INTO items (id, source_id, media, url, guid, title, text, summary_html, author,"
-                " published_at, collected_at, updated_at, content_hash, extra)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " published_at, collected_at, updated_at, content_hash, extra, popularity, comments)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [item.id, source.id, source.media, item.url, item.guid, item.title, item.text,
                  item.summary_html, item.author, published, stamp, stamp, digest,
-                 json.dumps(item.extra, ensure_ascii=False, sort_keys=True)],
+                 json.dumps(item.extra, ensure_ascii=False, sort_keys=True), item.popularity, item.comments],
             )
             item_id = item.id
             counts.new.append(item_id)
             counts.incoming[item_id] = item.id
         else:
-            item_id, owner, old_digest = found
+            item_id, owner, old_digest, deleted_at = found
+            if deleted_at is not None:  # purged upstream: stays purged, gains no source
+                counts.seen += 1
+                continue
+            if item.popularity is not None or item.comments is not None:
+                db.execute(
+                    "UPDATE items SET popularity = COALESCE(?, popularity), comments = COALESCE(?, comments)"
+                    " WHERE id = ?",
+                    [item.popularity, item.comments, item_id],
+                )
             if owner == source.id and old_digest != digest:
                 url = item.url
                 if url:
@@ -124,3 +140,55 @@ def link_source(db: Database, item_id: str, source_id: str, guid: str | None, st
 
 def _stored_published(db: Database, item_id: str) -> str:
     return db.execute("SELECT published_at FROM items WHERE id = ?", [item_id]).fetchone()[0]
+
+
+# --- upstream deletions -------------------------------------------------------------
+
+
+def recent_ids(db: Database, media: str, since: datetime, *, prefix: str = "") -> list[str]:
+    """Ids of stored, not yet purged ``media`` items published at or after ``since``
+    (only ids starting with ``prefix``, if given), oldest first."""
+    return [row[0] for row in db.execute(
+        "SELECT id FROM items WHERE media = ? AND published_at >= ? AND deleted_at IS NULL"
+        " AND substr(id, 1, ?) = ? ORDER BY published_at, id",
+        [media, to_iso(since), len(prefix), prefix],
+    ).fetchall()]
+
+
+def purge_items(db: Database, ids: Iterable[str], now: datetime) -> int:
+    """Purge items deleted or removed upstream: keep only the id, source, media, times
+    and ``deleted_at``; drop title, text, HTML, author, URL (a permalink carries the
+    title), extra fields, engagement, tags, statistics and cluster membership.
+
+    The row itself stays so that the item is recognised, and not stored again, if a
+    source lists it later. Must run inside a write transaction. Returns rows purged.
+    """
+    stamp = to_iso(now)
+    purged = 0
+    for item_id in ids:
+        cursor = db.execute(
+            "UPDATE items SET title = '', text = '', summary_html = '', author = NULL, url = NULL, guid = NULL,"
+            " extra = '{}', popularity = NULL, comments = NULL, content_hash = '', relevant = NULL,"
+            " score = NULL, why = '[]', tagger_version = NULL, tagged_at = NULL, cluster_id = NULL,"
+            " updated_at = ?, deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+            [stamp, stamp, item_id],
+        )
+        if cursor.rowcount:
+            purged += 1
+            db.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
+            db.execute("DELETE FROM item_statistics WHERE item_id = ?", [item_id])
+            db.execute("UPDATE item_sources SET guid = NULL WHERE item_id = ?", [item_id])
+    return purged
+
+
+def clear_authors(db: Database, ids: Iterable[str], now: datetime) -> int:
+    """Remove the author (hash) of items whose author deleted their account upstream,
+    keeping the content, which Reddit still shows. Returns rows changed."""
+    stamp = to_iso(now)
+    changed = 0
+    for item_id in ids:
+        cursor = db.execute(
+            "UPDATE items SET author = NULL, updated_at = ? WHERE id = ? AND author IS NOT NULL", [stamp, item_id]
+        )
+        changed += cursor.rowcount
+    return changed
