@@ -146,7 +146,8 @@ class LocalServer:
         self.routes: dict[str, Route] = {}
         self.prefix_routes: list[tuple[str, Route]] = []
         self.requests: list[Request] = []
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="local-http", daemon=True)
 
     @property
     def base_url(self) -> str:
