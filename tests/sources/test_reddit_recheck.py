@@ -234,3 +234,31 @@ def test_cli_recheck_and_stats_show_purges_and_reddit_back_off(reddit_api, tmp_p
     assert failing.returncode == 1
     assert failing.stderr.strip() == ("error: Reddit credentials missing: REDDIT_CLIENT_ID is not set (environment"
                                       " variable or systemd credential); cannot re-check Reddit posts")
+
+
+def test_a_purged_post_leaves_no_trace_in_syndication_clusters(reddit_api, make_config, server):
+    from tests.conftest import DATA
+    from tests.helpers import serve_files
+
+    now = datetime(2026, 11, 3, 12, 0, tzinfo=timezone.utc)
+    reddit_api.add_post({
+        "id": "1zz0001", "name": "t3_1zz0001", "subreddit": "Parenting", "author": "invented_reposter",
+        "title": "Police warn parents about messages on a gaming chat app",
+        "selftext": "Officers in the invented town of Testbury said a man had contacted children through a"
+                    " game's chat.\n\nThey asked parents to check privacy settings.",
+        "created_utc": datetime(2026, 11, 3, 9, 40, tzinfo=timezone.utc).timestamp(),
+        "permalink": "/r/Parenting/comments/1zz0001/police_warn_parents/", "url": "", "is_self": True,
+        "score": 3, "num_comments": 1, "over_18": False})
+    feeds = serve_files(server, {"Gazette": DATA / "feeds" / "ours_rss20.xml"})
+    config = make_config(feeds=feeds, reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]))
+    with open_monitor(config, clock=lambda: now) as monitor:
+        monitor.collect()
+        clustered = rows(monitor, "SELECT id, media, cluster_id FROM items WHERE cluster_id IS NOT NULL ORDER BY id")
+        assert [r["media"] for r in clustered] == ["news", "reddit"]  # the repost joined the story's cluster
+        assert rows(monitor, "SELECT size FROM clusters") == [{"size": 2}]
+
+        reddit_api.delete("t3_1zz0001")
+        assert monitor.recheck().purged == 1
+        assert rows(monitor, "SELECT COUNT(*) AS n FROM items WHERE cluster_id IS NOT NULL") == [{"n": 0}]
+        assert rows(monitor, "SELECT COUNT(*) AS n FROM clusters") == [{"n": 0}]
+        assert rows(monitor, "SELECT COUNT(*) AS n FROM item_signatures WHERE item_id = 't3_1zz0001'") == [{"n": 0}]
