@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from monitor.collect import Collection, CycleReport, SourceResult
+from monitor.collect import Collection, CycleReport, SourceResult, TagFunction
 from monitor.config import Config, read_secret
 from monitor.errors import CollectorError, MonitorError
 from monitor.sources import sources_from_config
@@ -50,14 +50,16 @@ class Monitor:
 
     ``secret`` reads a secret by name (default: systemd credential, then environment);
     the demo passes its own so that its dummy credentials never touch the environment.
+    ``tag`` (the tagger, when there is one) tags collected items and Reddit comments.
     """
 
     def __init__(self, config: Config, store: Store, *, clock: Callable[[], datetime] = utcnow,
-                 secret: Callable[[str], str | None] = read_secret):
+                 secret: Callable[[str], str | None] = read_secret, tag: TagFunction | None = None):
         self.config = config
         self.store = store
         self.clock = clock
         self.secret = secret
+        self.tag = tag
         self.sources: list[Source] = sources_from_config(config)
         store.sync_sources(self.sources, clock())
 
@@ -126,7 +128,9 @@ class Monitor:
         """Run one collection cycle over all sources, or those named.
 
         Sources whose collector cannot run (Reddit without credentials) are reported
-        as skipped, with one warning for all of them; the others are collected.
+        as skipped, with one warning for all of them; the others are collected. With
+        ``[reddit] comments`` on, the top-level comments of relevant new posts are
+        fetched afterwards (see :meth:`collect_comments`), noted in ``report.notes``.
         """
         sources = self.find_sources(names) if names else self.sources
         unavailable = self.unavailable_kinds()
@@ -136,14 +140,70 @@ class Monitor:
             log.warning("%s; skipping %d Reddit source(s), collecting the rest", reason, count)
         collectors = self.collectors()
         try:
-            collection = Collection(self.config, self.store, collectors, clock=self.clock,
+            collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
                                     unavailable=unavailable)
-            return collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
+            report = collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
+            reddit = next((c for c in collectors if "reddit_subreddit" in getattr(c, "kinds", ())), None)
+            if self.config.reddit.comments and reddit is not None and not names:
+                note = self.collect_comments(reddit)  # type: ignore[arg-type]
+                if note:
+                    report.notes.append(note)
+            return report
         finally:
             for collector in collectors:
                 close = getattr(collector, "close", None)
                 if close is not None:
                     close()
+
+    # Reddit comments
+    def collect_comments(self, collector: "RedditCollector | None" = None, *, max_posts: int = 25) -> str | None:
+        """Fetch the top-level comments (``[reddit] comments_per_post`` of them, best
+        first) of relevant Reddit posts younger than ``recheck_days`` whose comments were
+        never fetched, at most ``max_posts`` posts per call, newest first. Comments are
+        items of their post's source (id ``t1_...``, ``extra.parent`` = the post), with
+        authors hashed like posts. Relevance is the tagger's: nothing is fetched for
+        untagged posts. Returns one line for the report, or None if nothing was due.
+        A failure (rate limit ...) stops this call; the rest are fetched next time.
+        """
+        from monitor.sources.reddit import ParentPost, parse_comments
+
+        settings = self.config.reddit
+        now = self.clock()
+        due = self.store.comment_candidates(now - timedelta(days=settings.recheck_days), max_posts)
+        if not due:
+            return None
+        own = collector is None
+        if collector is None:
+            collector, problem = self.reddit_collector()
+            if collector is None:
+                log.warning("%s; Reddit comments not fetched", problem)
+                return None
+        by_id = {s.id: s for s in self.sources}
+        posts = stored = 0
+        error: str | None = None
+        try:
+            for post_id, source_id, title, subreddit, url in due:
+                source = by_id.get(source_id)
+                if source is None:  # its source left the config: leave it be
+                    continue
+                try:
+                    records = collector.top_comments(post_id, settings.comments_per_post)
+                except CollectorError as failure:
+                    error = str(failure)
+                    log.error("Reddit comments of %s: %s; the rest wait for the next cycle", post_id, failure)
+                    break
+                items = parse_comments(records, ParentPost(post_id, title, subreddit, url), source, collector.options,
+                                       settings.comments_per_post)
+                changed = self.store.changed_items(source, items) if items else []
+                tags = self.tag(changed) if self.tag is not None and changed else {}
+                counts = self.store.save_comments(source, post_id, items, self.clock(), tags=tags)
+                posts += 1
+                stored += len(counts.new)
+        finally:
+            if own:
+                collector.close()
+        line = f"Reddit comments: {stored} new from {posts} relevant post(s)"
+        return line + (f"; stopped: {error}" if error else "")
 
     # upstream deletions
     def recheck(self, *, on_batch: Callable[[RecheckReport], None] | None = None) -> RecheckReport:
@@ -162,7 +222,7 @@ class Monitor:
             raise MonitorError("Reddit is not configured: set [reddit] user_agent in the config file")
         started = self.clock()
         report = RecheckReport(since=started - timedelta(days=self.config.reddit.recheck_days))
-        ids = self.store.recent_ids("reddit", report.since, prefix="t3_")
+        ids = self.store.recent_ids("reddit", report.since)  # posts (t3_) and comments (t1_)
         collector: RedditCollector | None = None
         if ids:
             collector, problem = self.reddit_collector()
@@ -203,7 +263,7 @@ class Monitor:
 
 
 def open_monitor(config: Config, *, clock: Callable[[], datetime] = utcnow,
-                 secret: Callable[[str], str | None] = read_secret) -> Monitor:
+                 secret: Callable[[str], str | None] = read_secret, tag: TagFunction | None = None) -> Monitor:
     """Open the configured database (migrating it) and sync the configured sources."""
     store = open_store(Path(config.storage.path))
-    return Monitor(config, store, clock=clock, secret=secret)
+    return Monitor(config, store, clock=clock, secret=secret, tag=tag)

@@ -63,6 +63,7 @@ class CycleReport:
     started_at: datetime
     results: list[SourceResult] = field(default_factory=list)
     ended_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)  # one line each about steps after the sources
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)

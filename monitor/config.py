@@ -220,6 +220,8 @@ class RedditConfig:
     include_nsfw: bool = False  # posts marked over 18 are skipped unless true
     hash_authors: bool = True  # store a keyed hash of the username, never the name
     recheck_days: float = check(positive, default=7.0)  # re-check posts this young for upstream deletion
+    comments: bool = False  # also collect top-level comments of posts the tagger found relevant
+    comments_per_post: int = check(positive, default=20)  # the top this many top-level comments of each
     subreddits: tuple[RedditSubredditConfig, ...] = ()
     searches: tuple[RedditSearchConfig, ...] = ()
 

@@ -49,6 +49,8 @@ def collect(ctx: Context, names: tuple[str, ...], scheduled: bool, force: bool) 
         report = monitor.collect(list(names) or None, scheduled=scheduled, force=force,
                                  on_result=lambda r: click.echo(format_result(r)))
         click.echo(report.summary())
+        for note in report.notes:
+            click.echo(note)
         total = monitor.store.count_items()
         click.echo(f"{total} items stored in {monitor.store.path}")
     if report.count("failed"):

@@ -17,7 +17,8 @@ It has two layers, tried in this order for every request:
    ``before``/``after``/``limit`` paging as Reddit does it (``before=`` a post that is
    no longer listed answers an empty listing), ``/r/<sub>/search`` (newest first),
    ``/api/info?id=`` (deleted and removed posts included, in Reddit's deleted shape),
-   and a small HTML page at each post's permalink. Posts seen in replayed listings
+   ``/comments/<id>`` (the post and its comments, :meth:`add_comment`), and a small
+   HTML page at each post's permalink. Posts seen in replayed listings
    join the model, so ``/api/info`` knows them too.
 
 The token endpoint checks the client id and secret (HTTP basic auth) and every API
@@ -144,6 +145,7 @@ class FakeRedditAPI:
         self.token = json.loads(self._token_reply.body or b"{}").get("access_token")
         self.posts: dict[str, dict[str, Any]] = {}
         self.terms: dict[str, tuple[str, ...]] = {}
+        self.comments: dict[str, dict[str, Any]] = {}  # t1 fullname -> data
         self.removed: dict[str, str] = {}  # fullname -> "deleted" | "moderator" | "author"
         self.scripts: list[_Script] = []
         self.api_requests = 0
@@ -172,15 +174,31 @@ class FakeRedditAPI:
         if search_terms is not None:
             self.terms[name] = tuple(t.casefold() for t in search_terms)
 
+    def add_comment(self, post_fullname: str, data: dict[str, Any]) -> None:
+        """Add a comment (Reddit's t1 ``data``) to a post; top-level unless its
+        ``parent_id`` names another comment."""
+        name = data.get("name") or f"t1_{data['id']}"
+        self.comments[name] = dict(data, name=name, link_id=post_fullname,
+                                   parent_id=data.get("parent_id") or post_fullname)
+
     def delete(self, fullname: str, how: str = "deleted") -> None:
-        """Delete a post upstream: ``deleted`` (by its author), ``moderator`` (removed),
-        or ``author`` (the author deleted their account; the post stays up)."""
-        if fullname not in self.posts:
+        """Delete a post or comment upstream: ``deleted`` (by its author), ``moderator``
+        (removed), or ``author`` (the author deleted their account; the text stays up)."""
+        if fullname not in self.posts and fullname not in self.comments:
             raise KeyError(fullname)
         self.removed[fullname] = how
 
     def _public(self, fullname: str) -> dict[str, Any]:
-        """A post as Reddit shows it now, deletion applied."""
+        """A post or comment as Reddit shows it now, deletion applied."""
+        if fullname in self.comments:
+            comment = dict(self.comments[fullname])
+            how = self.removed.get(fullname)
+            if how in ("deleted", "moderator"):
+                comment.update(body="[deleted]" if how == "deleted" else "[removed]", body_html=None,
+                               author="[deleted]")
+            elif how == "author":
+                comment.update(author="[deleted]")
+            return comment
         post = dict(self.posts[fullname])
         how = self.removed.get(fullname)
         if how == "deleted":
@@ -279,8 +297,13 @@ class FakeRedditAPI:
         if request.method == "GET" and len(parts) == 3 and parts[0] == "r" and parts[2] == "search":
             return self._search(parts[1], params)
         if request.method == "GET" and path == "/api/info":
-            wanted = [n for n in params.get("id", "").split(",") if n in self.posts]
-            return _json(200, listing([self._public(n) for n in wanted]), _ratelimit(self.api_requests))
+            wanted = [n for n in params.get("id", "").split(",") if n in self.posts or n in self.comments]
+            body = listing([])
+            body["data"]["children"] = [{"kind": n[:2], "data": self._public(n)} for n in wanted]
+            body["data"]["dist"] = len(wanted)
+            return _json(200, body, _ratelimit(self.api_requests))
+        if request.method == "GET" and len(parts) == 2 and parts[0] == "comments":
+            return self._comments(f"t3_{parts[1]}", params)
         return _json(404, {"message": "Not Found", "error": 404})
 
     def _page(self, posts: list[dict[str, Any]], params: dict[str, str]) -> Reply:
@@ -321,6 +344,23 @@ class FakeRedditAPI:
             return bool(words) and all(word in text for word in words)
 
         return self._page([p for p in pool if matches(p)], params)
+
+    def _comments(self, post: str, params: dict[str, str]) -> Reply:
+        """``/comments/<id>``: [the post's listing, its comments' listing], Reddit's shape."""
+        if post not in self.posts or self.removed.get(post) in ("deleted", "moderator"):
+            return _json(404, {"message": "Not Found", "error": 404})
+        try:
+            limit = max(1, int(params.get("limit", "200")))
+            depth = int(params.get("depth", "10"))
+        except ValueError:
+            limit, depth = 200, 10
+        names = [n for n, c in self.comments.items() if c["link_id"] == post and (depth > 1 or c["parent_id"] == post)]
+        if params.get("sort") == "top":
+            names.sort(key=lambda n: self.comments[n].get("score") or 0, reverse=True)
+        elif params.get("sort") == "new":
+            names.sort(key=lambda n: self.comments[n].get("created_utc") or 0, reverse=True)
+        comments = [dict(self._public(n), replies="") for n in names[:limit]]
+        return _json(200, [listing([self._public(post)]), listing(comments, kind="t1")], _ratelimit(self.api_requests))
 
     def _permalink_page(self, post_id: str) -> Reply:
         post = self.posts.get(f"t3_{post_id}")

@@ -58,6 +58,7 @@ MAX_PAGES = 10  # Reddit lists at most ~1000 posts; more pages than this in one 
 CHECK_PAGE = 25  # posts read to check a ``before=`` poll that answered nothing
 INFO_BATCH = 100  # fullnames per /api/info request
 FULLNAME = re.compile(r"t3_[a-z0-9]{1,13}")
+COMMENT_FULLNAME = re.compile(r"t1_[a-z0-9]{1,13}")
 GONE_TEXT = {"[deleted]", "[removed]"}
 GONE_TITLES = {"[deleted by user]", "[removed by reddit]"}
 
@@ -67,6 +68,10 @@ POST_FIELDS = (
     "is_self", "domain", "created_utc", "score", "num_comments", "over_18", "removed_by_category",
     "link_flair_text", "upvote_ratio", "crosspost_parent", "edited",
 )
+# Fields of a comment (Reddit's t1 ``data``) kept.
+COMMENT_FIELDS = ("id", "name", "body", "body_html", "permalink", "created_utc", "score", "stickied",
+                  "distinguished", "parent_id", "link_id", "edited")
+BOTS = {"automoderator"}  # comments that are not people talking
 
 
 # --- configuration and credentials -----------------------------------------------------
@@ -151,13 +156,15 @@ def _number(value: Any) -> float | None:
 
 
 def gone_reason(post: dict[str, Any]) -> str | None:
-    """Why a post is no longer public (``deleted``, ``moderator`` ...), or None if it is."""
+    """Why a post (or comment) is no longer public (``deleted``, ``moderator`` ...), or
+    None if it is."""
     category = post.get("removed_by_category")
     if category:
         return str(category)
-    if post.get("selftext") in GONE_TEXT and post.get("author") in (None, "[deleted]"):
+    text = post.get("selftext") if "selftext" in post else post.get("body")
+    if text in GONE_TEXT and post.get("author") in (None, "[deleted]"):
         return "deleted"
-    if post.get("selftext") == "[removed]":
+    if text == "[removed]":
         return "removed"
     if post.get("title") in GONE_TITLES:
         return "deleted"
@@ -252,6 +259,69 @@ def parse_posts(posts: Iterable[Any], source: Source, options: PostOptions) -> P
     if nsfw:
         log.info("%s: skipped %d NSFW post(s) (reddit.include_nsfw is off)", source.name, nsfw)
     return Parsed(items=items, warnings=warnings, deleted=deleted)
+
+
+@dataclass(frozen=True)
+class ParentPost:
+    """What a comment's item needs to know about its post."""
+
+    fullname: str
+    title: str
+    subreddit: str | None = None
+    url: str | None = None  # the post's permalink, absolute
+
+
+def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source, options: PostOptions) -> Item:
+    """One top-level comment (Reddit's t1 ``data``) as an Item: its own permalink as
+    ``url``, an excerpt of it as ``title``, its post in ``extra["parent"]``."""
+    base = options.reddit_url.rstrip("/") + "/"
+    body = comment.get("body") if isinstance(comment.get("body"), str) else ""
+    html = comment.get("body_html") if isinstance(comment.get("body_html"), str) else ""
+    text = plain_text(body)
+    excerpt = clean_text(text)
+    title = excerpt if len(excerpt) <= 100 else excerpt[:99].rsplit(" ", 1)[0] + "…"
+    created = _number(comment.get("created_utc"))
+    name = comment.get("author")
+    if options.hash_authors:
+        author = author_hash(name, options.hash_key) if isinstance(name, str) else None
+    else:
+        author = clean_text(name) if isinstance(name, str) and name not in ("[deleted]", "[removed]") else None
+    score = _number(comment.get("score"))
+    url = normalise_url(str(comment.get("permalink") or ""), base=base)
+    if url is None and parent.url and isinstance(comment.get("id"), str):  # older answers carry no permalink
+        url = normalise_url(f"{parent.url.rstrip('/')}/{comment['id']}/")
+    extra = {"kind": "comment", "parent": parent.fullname, "parent_title": parent.title,
+             "subreddit": clean_text(str(comment.get("subreddit") or parent.subreddit or "")) or None}
+    return Item(
+        id=str(comment["name"]),
+        source_id=source.id,
+        url=url,
+        title=title,
+        text=text,
+        summary_html=safe_html(html) if html else safe_html(body, plain=True),
+        author=author,
+        published_at=datetime.fromtimestamp(created, timezone.utc) if created is not None else None,
+        extra={key: value for key, value in extra.items() if value is not None},
+        popularity=int(score) if score is not None else None,
+    )
+
+
+def parse_comments(comments: Iterable[Any], parent: ParentPost, source: Source, options: PostOptions,
+                   limit: int) -> list[Item]:
+    """The first ``limit`` top-level comments by people: replies, deleted or removed
+    comments, stickied notices and AutoModerator are left out."""
+    items: list[Item] = []
+    for comment in comments:
+        if len(items) >= limit:
+            break
+        if not isinstance(comment, dict) or not COMMENT_FULLNAME.fullmatch(str(comment.get("name") or "")):
+            continue
+        if comment.get("parent_id") not in (None, parent.fullname) or gone_reason(comment):
+            continue
+        if comment.get("stickied") or str(comment.get("author") or "").lower() in BOTS:
+            continue
+        items.append(comment_to_item(comment, parent, source, options))
+    return items
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -499,11 +569,11 @@ class RedditCollector:
 
     # re-checking stored posts
     def lookup(self, fullnames: list[str]) -> dict[str, dict[str, Any]]:
-        """Reddit's current view of up to 100 posts (``/api/info``), by fullname.
-        Posts Reddit no longer returns are absent. Raises CollectorError."""
+        """Reddit's current view of up to 100 posts or comments (``/api/info``), by
+        fullname. Things Reddit no longer returns are absent. Raises CollectorError."""
         if len(fullnames) > INFO_BATCH:
             raise ValueError(f"at most {INFO_BATCH} fullnames per lookup")
-        from praw.models import Submission
+        from praw.models import Comment, Submission
 
         with self._praw_lock:
             try:
@@ -513,8 +583,42 @@ class RedditCollector:
                 if failure is None:
                     raise
                 raise failure from None
-        return {record["name"]: record for record in map(post_record, (t for t in things if isinstance(t, Submission)))
-                if isinstance(record.get("name"), str)}
+        records = [post_record(t) if isinstance(t, Submission) else comment_record(t)
+                   for t in things if isinstance(t, (Submission, Comment))]
+        return {record["name"]: record for record in records if isinstance(record.get("name"), str)}
+
+    # comments
+    def top_comments(self, fullname: str, limit: int) -> list[dict[str, Any]]:
+        """The top-level comments of a post, best first (``/comments/<id>?depth=1&sort=top``,
+        one request), as records in Reddit's t1 shape. Raises CollectorError."""
+        from praw.models import Comment
+
+        with self._praw_lock:
+            try:
+                answer = self.reddit().get(f"comments/{fullname[3:]}/",
+                                           params={"limit": max(limit * 2, 10), "depth": 1, "sort": "top"})
+            except Exception as error:
+                failure = translate_error(error, self.settings, f"for the comments of {fullname}")
+                if failure is None:
+                    raise
+                raise failure from None
+        if not isinstance(answer, list) or len(answer) < 2 or not hasattr(answer[1], "children"):
+            raise CollectorError(f"Reddit answered the comments of {fullname} with something that is not a"
+                                 " post and its comments")
+        return [comment_record(c) for c in answer[1].children if isinstance(c, Comment)]
+
+
+def comment_record(comment: Any) -> dict[str, Any]:
+    """A praw Comment as a plain dict in Reddit's t1 shape (see :func:`post_record`)."""
+    data = vars(comment)
+    record = {key: data[key] for key in COMMENT_FIELDS if key in data}
+    author = data.get("author")
+    record["author"] = getattr(author, "name", None) or (author if isinstance(author, str) else "[deleted]")
+    subreddit = data.get("subreddit")
+    record["subreddit"] = getattr(subreddit, "display_name", None) or (str(subreddit) if subreddit else None)
+    if "name" not in record and isinstance(record.get("id"), str):
+        record["name"] = f"t1_{record['id']}"
+    return record
 
 
 def post_record(submission: Any) -> dict[str, Any]:

@@ -128,6 +128,23 @@ class Store:
                 cluster_index.add(item_id, sig, when, title)
         return counts
 
+    # Reddit comments
+    def comment_candidates(self, since: datetime, limit: int) -> list[tuple[str, str, str, str | None, str | None]]:
+        return _items.comment_candidates(self.db, since, limit)
+
+    def save_comments(self, source: Source, post_id: str, items: list[Item], now: datetime, *,
+                      tags: Mapping[str, Tags] | None = None) -> SaveCounts:
+        """Store a post's comments (as items of the post's source) and mark the post's
+        comments fetched, together. No fetch state or run row: this is not a poll."""
+        with write(self.db):
+            counts = _items.save_items(self.db, source, items, now)
+            for item_id in counts.new + counts.updated:
+                found = (tags or {}).get(counts.incoming[item_id])
+                if found is not None:
+                    _tags.save_tags(self.db, item_id, found, now)
+            _items.mark_comments_fetched(self.db, post_id, len(items), now)
+        return counts
+
     # upstream deletions
     def recent_ids(self, media: str, since: datetime, *, prefix: str = "") -> list[str]:
         return _items.recent_ids(self.db, media, since, prefix=prefix)

@@ -220,6 +220,9 @@ def purge_items(db: Database, ids: Iterable[str], now: datetime) -> int:
             db.execute("DELETE FROM item_statistics WHERE item_id = ?", [item_id])
             db.execute("DELETE FROM item_signatures WHERE item_id = ?", [item_id])
             db.execute("UPDATE item_sources SET guid = NULL WHERE item_id = ?", [item_id])
+            # Stored comments quote their post's title: that goes too.
+            db.execute("UPDATE items SET extra = json_remove(extra, '$.parent_title')"
+                       " WHERE media = ? AND json_extract(extra, '$.parent') = ?", ["reddit", item_id])
             if row[0]:  # its cluster loses a member (and maybe the headline it took from it)
                 left = db.execute("SELECT COUNT(*) FROM items WHERE cluster_id = ?", [row[0]]).fetchone()[0]
                 if left <= 1:
@@ -241,3 +244,24 @@ def clear_authors(db: Database, ids: Iterable[str], now: datetime) -> int:
         )
         changed += cursor.rowcount
     return changed
+
+
+# --- Reddit comments ----------------------------------------------------------------
+
+
+def comment_candidates(db: Database, since: datetime, limit: int) -> list[tuple[str, str, str, str | None, str | None]]:
+    """(id, source_id, title, subreddit, url) of relevant Reddit posts published since
+    ``since`` that have comments and whose comments were never fetched, newest first."""
+    return db.execute(
+        "SELECT i.id, i.source_id, i.title, json_extract(i.extra, '$.subreddit'), i.url FROM items i"
+        " WHERE i.media = 'reddit' AND substr(i.id, 1, 3) = 't3_' AND i.relevant = 1 AND i.deleted_at IS NULL"
+        " AND i.published_at >= ? AND COALESCE(i.comments, 0) > 0"
+        " AND NOT EXISTS (SELECT 1 FROM comment_fetches f WHERE f.item_id = i.id)"
+        " ORDER BY i.published_at DESC, i.id LIMIT ?",
+        [to_iso(since), limit],
+    ).fetchall()
+
+
+def mark_comments_fetched(db: Database, item_id: str, count: int, now: datetime) -> None:
+    db.execute("INSERT OR REPLACE INTO comment_fetches (item_id, fetched_at, comments) VALUES (?, ?, ?)",
+               [item_id, to_iso(now), count])

@@ -227,5 +227,14 @@ def _reddit(db: Database) -> None:
             authors_cleared INTEGER NOT NULL DEFAULT 0,
             error TEXT
         );
+
+        -- Reddit posts whose top-level comments were fetched ([reddit] comments = true),
+        -- so each post's comments are fetched once. Comments are items (id t1_...)
+        -- with extra.parent = the post's id.
+        CREATE TABLE comment_fetches (
+            item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            fetched_at TEXT NOT NULL,
+            comments INTEGER NOT NULL DEFAULT 0
+        );
         """
     )
