@@ -143,9 +143,11 @@ class Monitor:
             collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
                                     unavailable=unavailable)
             report = collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
-            reddit = next((c for c in collectors if "reddit_subreddit" in getattr(c, "kinds", ())), None)
+            from monitor.sources.reddit import RedditCollector
+
+            reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)
             if self.config.reddit.comments and reddit is not None and not names:
-                note = self.collect_comments(reddit)  # type: ignore[arg-type]
+                note = self.collect_comments(reddit)
                 if note:
                     report.notes.append(note)
             return report

@@ -304,14 +304,14 @@ class Collection:
         except Exception as error:
             from monitor.errors import StorageError
 
-            failure = StorageError(f"could not store {len(parsed.items)} items; nothing of this batch was kept")
-            failure.__cause__ = error
-            log.error("%s: %s", source.name, failure)
+            stored = StorageError(f"could not store {len(parsed.items)} items; nothing of this batch was kept")
+            stored.__cause__ = error
+            log.error("%s: %s", source.name, stored)
             self.store.record_failure(
-                schedule.after_failure(state, now, sched, error=str(failure), rng=self.rng),
-                Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(failure)),
+                schedule.after_failure(state, now, sched, error=str(stored), rng=self.rng),
+                Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(stored)),
             )
-            return SourceResult(source, "failed", error=str(failure), http_status=fetched.status)
+            return SourceResult(source, "failed", error=str(stored), http_status=fetched.status)
         if failure is not None:
             message = (f"{failure}; kept {len(counts.new)} new and {len(counts.updated)} updated items"
                        " fetched before it")

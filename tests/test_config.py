@@ -199,8 +199,8 @@ def test_reddit_section_loads_with_its_defaults_and_becomes_sources(tmp_path):
     ('client_id_env = "my id"', "reddit.client_id_env: must be the name of an environment variable (letters, digits, _)"),
     ('oauth_url = "oauth.reddit.com"', "reddit.oauth_url: not an http(s) URL"),
     ("client_secret = \"hunter2\"", "reddit.client_secret: unknown key (expected one of: client_id_env, "
-                                    "client_secret_env, hash_authors, include_nsfw, oauth_url, recheck_days, "
-                                    "reddit_url, searches, subreddits, user_agent)"),
+                                    "client_secret_env, comments, comments_per_post, hash_authors, include_nsfw, "
+                                    "oauth_url, recheck_days, reddit_url, searches, subreddits, user_agent)"),
 ])
 def test_reddit_settings_are_checked_with_dotted_keys(tmp_path, extra, expected):
     assert problems(tmp_path, REDDIT.format(db=tmp_path / "x.db", extra=extra)) == [

@@ -409,7 +409,7 @@ class Listing:
 class RedditCollector:
     """Collects ``reddit_subreddit`` and ``reddit_search`` sources (see module docs)."""
 
-    kinds = ("reddit_subreddit", "reddit_search")
+    kinds: tuple[str, ...] = ("reddit_subreddit", "reddit_search")
 
     def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, hash_key: bytes = b"",
                  timeout: float = 30.0):
