@@ -3,7 +3,10 @@
 The only module that imports praw (and prawcore). praw is blocking, so ``fetch`` runs
 it in a worker thread (``asyncio.to_thread``), one request at a time through one
 ``praw.Reddit`` per collection cycle: Reddit's rate limit is per client, and praw is
-not thread-safe. praw sleeps on Reddit's ``x-ratelimit-*`` headers by itself.
+not thread-safe. praw authenticates, sleeps on Reddit's ``x-ratelimit-*`` headers and
+retries server errors; we ask it for the raw JSON (``Reddit.request``) rather than its
+objects, so one malformed post is skipped instead of failing its whole page, and
+parsing works on Reddit's own wire shape.
 
 How it behaves, and why:
 
@@ -42,10 +45,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from monitor.config import RedditConfig, read_secret
-from monitor.errors import CollectorError, FetchError
+from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
 from monitor.sources.normalise import author_hash, clean_text, normalise_url, plain_text, safe_html
@@ -62,15 +65,6 @@ COMMENT_FULLNAME = re.compile(r"t1_[a-z0-9]{1,13}")
 GONE_TEXT = {"[deleted]", "[removed]"}
 GONE_TITLES = {"[deleted by user]", "[removed by reddit]"}
 
-# Fields of a post (Reddit's t3 ``data``) kept between fetch and parse.
-POST_FIELDS = (
-    "id", "name", "title", "selftext", "selftext_html", "permalink", "url", "url_overridden_by_dest",
-    "is_self", "domain", "created_utc", "score", "num_comments", "over_18", "removed_by_category",
-    "link_flair_text", "upvote_ratio", "crosspost_parent", "edited",
-)
-# Fields of a comment (Reddit's t1 ``data``) kept.
-COMMENT_FIELDS = ("id", "name", "body", "body_html", "permalink", "created_utc", "score", "stickied",
-                  "distinguished", "parent_id", "link_id", "edited")
 BOTS = {"automoderator"}  # comments that are not people talking
 
 
@@ -360,8 +354,12 @@ def translate_error(error: BaseException, settings: RedditConfig, what: str) -> 
     if isinstance(error, pc.ServerError):
         status = error.response.status_code
         return FetchError(f"Reddit server error (HTTP {status}) {what}, after 3 attempts", status=status)
+    if isinstance(error, CollectorError):
+        return error
     if isinstance(error, pc.Redirect):
         return CollectorError(f"Reddit redirected {what} to {error.path!r}: no such subreddit?")
+    if isinstance(error, pc.BadJSON):
+        return ParseError(f"Reddit answered {what} with something that is not JSON", status=error.response.status_code)
     if isinstance(error, pc.OAuthException):
         return CollectorError(f"Reddit refused the credentials ({error.error}): check {settings.client_id_env}"
                               f" and {settings.client_secret_env}", status=401)
@@ -378,7 +376,7 @@ def translate_error(error: BaseException, settings: RedditConfig, what: str) -> 
             return CollectorError(f"Reddit refused access to {what} (HTTP 403): private, quarantined or banned?",
                                   status=403)
         if status == 404:
-            return CollectorError(f"Reddit has no {what} (HTTP 404)", status=404)
+            return CollectorError(f"Reddit answered HTTP 404 {what}: no such subreddit?", status=404)
         return FetchError(f"Reddit answered HTTP {status} {what}", status=status)
     if isinstance(error, pc.RequestException):
         cause = error.original_exception
@@ -420,6 +418,7 @@ class RedditCollector:
         self.timeout = timeout
         self.options = PostOptions(settings.reddit_url, settings.include_nsfw, settings.hash_authors, hash_key)
         self._reddit: Any = None
+        self._session: Any = None
         self._praw_lock = threading.Lock()  # one praw call at a time (praw is not thread-safe)
         self._queue: asyncio.Lock | None = None
         self._blocked: tuple[float, CollectorError] | None = None
@@ -428,7 +427,9 @@ class RedditCollector:
     def reddit(self) -> Any:
         if self._reddit is None:
             import praw
+            import requests
 
+            self._session = requests.Session()  # ours, so that close() can close it
             self._reddit = praw.Reddit(
                 client_id=self.credentials.client_id,
                 client_secret=self.credentials.client_secret,
@@ -440,17 +441,16 @@ class RedditCollector:
                 check_for_updates=False, check_for_async=False,
                 timeout=max(1, math.ceil(self.timeout)),
                 site_name="DEFAULT",
+                requestor_kwargs={"session": self._session},
             )
             self._reddit.read_only = True
         return self._reddit
 
     def close(self) -> None:
-        if self._reddit is not None:
-            try:
-                self._reddit._core._requestor.close()
-            except AttributeError:  # praw internals moved: the session is closed at exit anyway
-                pass
-            self._reddit = None
+        """Close the HTTP connections; a later call builds a new praw client."""
+        if self._session is not None:
+            self._session.close()
+        self._reddit = self._session = None
 
     # the collector protocol
     async def fetch(self, source: Source, state: FetchState, client: HttpClient) -> Fetched:
@@ -506,17 +506,15 @@ class RedditCollector:
             return Fetched(status=200, url=source.url or "", payload=listing, state_changes=changes,
                            failure=failure)
 
-    def _page(self, path: str, params: dict[str, Any], listing: Listing) -> list[dict[str, Any]]:
-        """One request for one listing page (``reddit.get``: exactly one request, whatever
-        ``after`` the answer carries), as post records."""
-        from praw.models import Submission
+    def _get(self, path: str, params: dict[str, Any]) -> Any:
+        """One GET through praw (auth, rate limit, retries), as the decoded JSON."""
+        return self.reddit().request(method="GET", path=path, params=params)
 
-        answer = self.reddit().get(path, params=params)
+    def _page(self, path: str, params: dict[str, Any], listing: Listing) -> list[dict[str, Any]]:
+        """One request for one listing page, as post records."""
+        records, _after = listing_page(self._get(path, params), path)
         listing.requests += 1
-        children = getattr(answer, "children", None)
-        if children is None:
-            raise CollectorError(f"Reddit answered {path} with something that is not a listing")
-        return [post_record(thing) for thing in children if isinstance(thing, Submission)]
+        return records
 
     def _poll_subreddit(self, name: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
         """``/r/<name>/new``: the newest page the first time, then ``before=`` pages
@@ -547,24 +545,28 @@ class RedditCollector:
         return current
 
     def _poll_search(self, query: str, subreddit: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
-        """A search, newest first, paged until a post no newer than the cursor.
-        Stopped part-way, the cursor does not move (the older posts are still unread)."""
+        """A search, newest first (the first time one page), paged with ``after=`` until
+        a post no newer than the cursor. Stopped part-way, the cursor does not move (the
+        older posts are still unread)."""
         listing.partial_cursor = cursor
-        limit = PAGE if cursor is None else PAGE * MAX_PAGES
-        generator = self.reddit().subreddit(subreddit).search(query, sort="new", time_filter="all", limit=limit)
+        path = f"r/{subreddit}/search/"
+        params: dict[str, Any] = {"q": query, "restrict_sr": subreddit.lower() != "all", "sort": "new",
+                                  "syntax": "lucene", "t": "all", "limit": PAGE}
         found: list[dict[str, Any]] = []
-        from praw.models import Submission
-
-        for thing in generator:
-            if not isinstance(thing, Submission):
-                continue
-            record = post_record(thing)
-            if cursor is not None and (record.get("name") == cursor.fullname or (
-                    cursor.created is not None and (_number(record.get("created_utc")) or 0) < cursor.created)):
+        for _ in range(1 if cursor is None else MAX_PAGES):
+            records, after = listing_page(self._get(path, params), path)
+            listing.requests += 1
+            reached = False
+            for record in records:
+                if cursor is not None and (record.get("name") == cursor.fullname or (
+                        cursor.created is not None and (_number(record.get("created_utc")) or 0) < cursor.created)):
+                    reached = True
+                    break
+                found.append(record)
+                listing.posts.append(record)
+            if reached or not after:
                 break
-            found.append(record)
-            listing.posts.append(record)
-        listing.requests += max(1, math.ceil(len(found) / PAGE))
+            params["after"] = after
         return newest(found, cursor)
 
     # re-checking stored posts
@@ -573,63 +575,46 @@ class RedditCollector:
         fullname. Things Reddit no longer returns are absent. Raises CollectorError."""
         if len(fullnames) > INFO_BATCH:
             raise ValueError(f"at most {INFO_BATCH} fullnames per lookup")
-        from praw.models import Comment, Submission
-
         with self._praw_lock:
             try:
-                things = list(self.reddit().info(fullnames=list(fullnames)))
+                answer = self._get("api/info/", {"id": ",".join(fullnames)})
+                records, _after = listing_page(answer, "api/info", kinds=("t3", "t1"))
             except Exception as error:
                 failure = translate_error(error, self.settings, "for the deletion re-check")
                 if failure is None:
                     raise
                 raise failure from None
-        records = [post_record(t) if isinstance(t, Submission) else comment_record(t)
-                   for t in things if isinstance(t, (Submission, Comment))]
         return {record["name"]: record for record in records if isinstance(record.get("name"), str)}
 
     # comments
     def top_comments(self, fullname: str, limit: int) -> list[dict[str, Any]]:
         """The top-level comments of a post, best first (``/comments/<id>?depth=1&sort=top``,
         one request), as records in Reddit's t1 shape. Raises CollectorError."""
-        from praw.models import Comment
-
+        path = f"comments/{fullname[3:]}/"
         with self._praw_lock:
             try:
-                answer = self.reddit().get(f"comments/{fullname[3:]}/",
-                                           params={"limit": max(limit * 2, 10), "depth": 1, "sort": "top"})
+                answer = self._get(path, {"limit": max(limit * 2, 10), "depth": 1, "sort": "top"})
+                if not isinstance(answer, list) or len(answer) < 2:
+                    raise ParseError(f"Reddit answered /{path} with something that is not a post and its comments")
+                records, _after = listing_page(answer[1], path, kinds=("t1",))
             except Exception as error:
                 failure = translate_error(error, self.settings, f"for the comments of {fullname}")
                 if failure is None:
                     raise
                 raise failure from None
-        if not isinstance(answer, list) or len(answer) < 2 or not hasattr(answer[1], "children"):
-            raise CollectorError(f"Reddit answered the comments of {fullname} with something that is not a"
-                                 " post and its comments")
-        return [comment_record(c) for c in answer[1].children if isinstance(c, Comment)]
+        return records
 
 
-def comment_record(comment: Any) -> dict[str, Any]:
-    """A praw Comment as a plain dict in Reddit's t1 shape (see :func:`post_record`)."""
-    data = vars(comment)
-    record = {key: data[key] for key in COMMENT_FIELDS if key in data}
-    author = data.get("author")
-    record["author"] = getattr(author, "name", None) or (author if isinstance(author, str) else "[deleted]")
-    subreddit = data.get("subreddit")
-    record["subreddit"] = getattr(subreddit, "display_name", None) or (str(subreddit) if subreddit else None)
-    if "name" not in record and isinstance(record.get("id"), str):
-        record["name"] = f"t1_{record['id']}"
-    return record
-
-
-def post_record(submission: Any) -> dict[str, Any]:
-    """A praw Submission as a plain dict in Reddit's wire shape (author and subreddit as
-    names, ``[deleted]`` for a deleted author), so parsing never touches praw."""
-    data = vars(submission)
-    record = {key: data[key] for key in POST_FIELDS if key in data}
-    author = data.get("author")
-    record["author"] = getattr(author, "name", None) or (author if isinstance(author, str) else "[deleted]")
-    subreddit = data.get("subreddit")
-    record["subreddit"] = getattr(subreddit, "display_name", None) or (str(subreddit) if subreddit else None)
-    if "name" not in record and isinstance(record.get("id"), str):
-        record["name"] = f"t3_{record['id']}"
-    return record
+def listing_page(answer: Any, path: str, *, kinds: tuple[str, ...] = ("t3",)) -> tuple[list[dict[str, Any]], str | None]:
+    """(the ``data`` of each child of a Listing of the given kinds, its ``after``).
+    A child that is not an object is dropped here; a post without a valid id is left
+    for :func:`parse_posts` to warn about. Anything but a Listing is a ParseError."""
+    if not isinstance(answer, dict) or answer.get("kind") != "Listing" or not isinstance(answer.get("data"), dict):
+        raise ParseError(f"Reddit answered /{path.strip('/')} with something that is not a listing")
+    children = answer["data"].get("children")
+    if not isinstance(children, list):
+        raise ParseError(f"Reddit answered /{path.strip('/')} with a listing without children")
+    after = answer["data"].get("after")
+    records = [child["data"] for child in children
+               if isinstance(child, dict) and child.get("kind") in kinds and isinstance(child.get("data"), dict)]
+    return records, after if isinstance(after, str) and after else None

@@ -17,7 +17,6 @@ import pytest
 from monitor.app import open_monitor
 from monitor.privacy import load_hash_key
 from monitor.sources.normalise import author_hash
-from monitor.types import from_iso
 from tests.conftest import DATA, shared_path
 from tests.helpers import our_reddit_posts, reddit_section, rows, serve_files
 
@@ -443,7 +442,6 @@ def test_prawcore_debug_logging_stays_off_and_secrets_stay_out_of_logs(reddit_ap
     import subprocess
     import sys
 
-    from tests.conftest import REPO
 
     now, posts = our_reddit_posts()
     for post in posts:
@@ -463,3 +461,26 @@ def test_prawcore_debug_logging_stays_off_and_secrets_stay_out_of_logs(reddit_ap
     assert "Fetching:" not in result.stderr and "Params:" not in result.stderr  # request dumps
     for secret in (reddit_api.client_secret, reddit_api.token):
         assert secret not in result.stderr and secret not in result.stdout
+
+
+@pytest.mark.parametrize("body, content_type, expected", [
+    (b"<html>maintenance</html>", "text/html", "Reddit answered for r/Parenting with something that is not JSON"),
+    (b'{"kind": "t2", "data": {"name": "someone"}}', "application/json",
+     "Reddit answered /r/Parenting/new with something that is not a listing"),
+    (b'{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"title": "no id"}}]}}',
+     "application/json", None),
+])
+def test_answers_that_are_not_listings_fail_the_source_cleanly(reddit_api, make_config, body, content_type,
+                                                               expected):
+    from monitor.demo.reddit_api import Recorded
+
+    reddit_api.reply("GET", "/r/Parenting/new", Recorded(200, [("Content-Type", content_type)], body))
+    config = make_config(reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]))
+    with open_monitor(config) as monitor:
+        (result,) = monitor.collect().results
+        if expected is None:  # a listing with a broken post: that post is skipped with a warning
+            assert (result.status, result.new) == ("ok", 0)
+            assert result.warnings == ["skipped a post without a valid id ('None')"]
+        else:
+            assert result.status == "failed" and result.error == expected
+            assert monitor.store.state(result.source.id).failures == 1
