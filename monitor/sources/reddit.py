@@ -439,7 +439,7 @@ class RedditCollector:
                 # Everything a praw.ini or praw_* variable could otherwise supply:
                 username=None, password=None, refresh_token=None, redirect_uri=None,
                 check_for_updates=False, check_for_async=False,
-                timeout=max(1, math.ceil(self.timeout)),
+                timeout=max(1, math.ceil(self.timeout)), window_size=600, ratelimit_seconds=5,
                 site_name="DEFAULT",
                 requestor_kwargs={"session": self._session},
             )
