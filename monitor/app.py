@@ -19,6 +19,7 @@ from monitor.store import Recheck, Store, open_store
 from monitor.types import Item, Source, Tags, utcnow
 
 if TYPE_CHECKING:
+    from monitor.sources.bluesky import BlueskyCollector, BlueskySession
     from monitor.sources.reddit import RedditCollector
     from monitor.tagging import Tagger
 
@@ -74,6 +75,8 @@ class Monitor:
         self.sources: list[Source] = sources_from_config(config)
         store.sync_sources(self.sources, clock())
         self._tagger: Tagger | None = None
+        self._hash_key: bytes | None = None
+        self._bluesky_session: BlueskySession | None = None  # kept across cycles: one login, renewed
 
     def close(self) -> None:
         self.store.close()
@@ -134,37 +137,82 @@ class Monitor:
 
     # collectors
     def collectors(self) -> list[Collector]:
-        """The collectors that can run now. Reddit's needs its credentials: without
-        them it is left out (see :meth:`unavailable_kinds`)."""
+        """The collectors that can run now, one per kind of source configured. Reddit's
+        and Bluesky's need credentials: without them they are left out (see
+        :meth:`unavailable_kinds`)."""
         from monitor.sources.feeds import FeedCollector
 
+        kinds = {s.kind for s in self.sources}
         collectors: list[Collector] = [FeedCollector()]
-        if any(s.kind in REDDIT_KINDS for s in self.sources):
+        if kinds & set(REDDIT_KINDS):
             reddit, _problem = self.reddit_collector()
             if reddit is not None:
                 collectors.append(reddit)
+        if "hansard" in kinds:
+            from monitor.sources.hansard import HansardCollector
+
+            collectors.append(HansardCollector(self.config.hansard, clock=self.clock))
+        if "mastodon" in kinds:
+            from monitor.sources.mastodon import MastodonCollector
+
+            settings = self.config.mastodon
+            collectors.append(MastodonCollector(settings, hash_key=self.hash_key() if settings.hash_authors else b""))
+        if "bluesky" in kinds:
+            bluesky, _problem = self.bluesky_collector()
+            if bluesky is not None:
+                collectors.append(bluesky)
         return collectors
 
     def unavailable_kinds(self) -> dict[str, str]:
         """Source kinds that cannot be collected now, with the reason (one line)."""
-        if not any(s.kind in REDDIT_KINDS for s in self.sources):
-            return {}
-        from monitor.sources.reddit import load_credentials
+        kinds = {s.kind for s in self.sources}
+        unavailable: dict[str, str] = {}
+        if kinds & set(REDDIT_KINDS):
+            from monitor.sources.reddit import load_credentials
 
-        _credentials, problem = load_credentials(self.config.reddit, self.secret)
-        return {kind: problem for kind in REDDIT_KINDS} if problem else {}
+            _credentials, problem = load_credentials(self.config.reddit, self.secret)
+            if problem:
+                unavailable.update({kind: problem for kind in REDDIT_KINDS})
+        if "bluesky" in kinds:
+            from monitor.sources import bluesky
+
+            _found, problem = bluesky.load_credentials(self.config.bluesky, self.secret)
+            if problem:
+                unavailable["bluesky"] = problem
+        return unavailable
+
+    def hash_key(self) -> bytes:
+        """The author-hash key (``MONITOR_HASH_KEY``, else the key file next to the database)."""
+        if self._hash_key is None:
+            from monitor.privacy import load_hash_key
+
+            self._hash_key = load_hash_key(self.store.path, secret=self.secret)
+        return self._hash_key
 
     def reddit_collector(self) -> tuple["RedditCollector | None", str | None]:
         """(collector, None), or (None, why not) when credentials are missing."""
-        from monitor.privacy import load_hash_key
         from monitor.sources.reddit import RedditCollector, load_credentials
 
         settings = self.config.reddit
         credentials, problem = load_credentials(settings, self.secret)
         if credentials is None:
             return None, problem
-        key = load_hash_key(self.store.path, secret=self.secret) if settings.hash_authors else b""
+        key = self.hash_key() if settings.hash_authors else b""
         return RedditCollector(settings, credentials, hash_key=key, timeout=self.config.http.timeout), None
+
+    def bluesky_collector(self) -> tuple["BlueskyCollector | None", str | None]:
+        """(collector, None), or (None, why not) when credentials are missing. The login
+        session is kept by this Monitor across cycles, in memory only."""
+        from monitor.sources.bluesky import BlueskyCollector, BlueskySession, load_credentials
+
+        settings = self.config.bluesky
+        credentials, problem = load_credentials(settings, self.secret)
+        if credentials is None:
+            return None, problem
+        if self._bluesky_session is None or self._bluesky_session.credentials != credentials:
+            self._bluesky_session = BlueskySession(settings, credentials)
+        key = self.hash_key() if settings.hash_authors else b""
+        return BlueskyCollector(settings, self._bluesky_session, hash_key=key), None
 
     def find_sources(self, names: list[str]) -> list[Source]:
         """Sources by name or id (case-insensitive); unknown names are an error."""
@@ -194,10 +242,11 @@ class Monitor:
         """
         sources = self.find_sources(names) if names else self.sources
         unavailable = self.unavailable_kinds()
-        if unavailable and any(s.kind in unavailable for s in sources):
-            reason = next(iter(unavailable.values()))
-            count = sum(1 for s in sources if s.kind in unavailable)
-            log.warning("%s; skipping %d Reddit source(s), collecting the rest", reason, count)
+        for reason in dict.fromkeys(unavailable.values()):  # one warning per missing credential
+            skipped = [s for s in sources if unavailable.get(s.kind) == reason]
+            if skipped:
+                what = "Reddit" if skipped[0].kind in REDDIT_KINDS else skipped[0].kind.capitalize()
+                log.warning("%s; skipping %d %s source(s), collecting the rest", reason, len(skipped), what)
         collectors = self.collectors()
         try:
             collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,

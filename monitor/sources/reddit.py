@@ -51,7 +51,7 @@ from monitor.config import RedditConfig, read_secret
 from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
-from monitor.sources.normalise import author_hash, clean_text, normalise_url, plain_text, safe_html
+from monitor.sources.normalise import author_hash, clean_text, excerpt, normalise_url, plain_text, safe_html
 from monitor.types import FetchState, Item, Source, from_iso, to_iso
 
 log = logging.getLogger(__name__)
@@ -272,8 +272,7 @@ def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source,
     body = comment.get("body") if isinstance(comment.get("body"), str) else ""
     html = comment.get("body_html") if isinstance(comment.get("body_html"), str) else ""
     text = plain_text(body)
-    excerpt = clean_text(text)
-    title = excerpt if len(excerpt) <= 100 else excerpt[:99].rsplit(" ", 1)[0] + "…"
+    title = excerpt(text)
     created = _number(comment.get("created_utc"))
     name = comment.get("author")
     if options.hash_authors:
