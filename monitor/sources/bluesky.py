@@ -127,6 +127,7 @@ class BlueskySession:
         self._expires: float | None = None
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._refused: tuple[asyncio.AbstractEventLoop | None, CollectorError] | None = None
         self.logins = 0  # createSession calls made (for `stats` and tests)
         self.refreshes = 0
 
@@ -140,8 +141,11 @@ class BlueskySession:
         return self._lock
 
     async def token(self, client: HttpClient) -> str:
-        """A usable access token, logging in or renewing first if needed."""
+        """A usable access token, logging in or renewing first if needed. A login refused
+        in this cycle is not tried again until the next one."""
         async with self._guard():
+            if self._access is None and self._refused is not None and self._refused[0] is self._loop:
+                raise CollectorError(f"not tried: {self._refused[1]}", status=401)
             if self._access is None:
                 await self._create(client)
             elif self._expires is not None and self.clock() >= self._expires - self.RENEW_MARGIN:
@@ -177,10 +181,12 @@ class BlueskySession:
         except CollectorError as error:
             if error.status in (400, 401):
                 detail = error_detail(getattr(error, "body", b"") or b"")
-                raise CollectorError(
+                refused = CollectorError(
                     f"Bluesky refused the login (HTTP {error.status}{': ' + detail if detail else ''}): check"
                     f" {self.settings.handle_env} (the handle) and {self.settings.app_password_env} (an app"
-                    " password)", status=401) from None
+                    " password)", status=401)
+                self._refused = (self._loop, refused)
+                raise refused from None
             raise
         self.logins += 1
         self._keep(answer)
@@ -382,7 +388,7 @@ def parse_posts(posts: list[Any], source: Source, options: PostOptions) -> Parse
     sensitive = opted = hidden = 0
     for index, post in enumerate(posts):
         if not isinstance(post, dict):
-            warnings.append(f"post {index}: skipped: not a post")
+            warnings.append(f"post {index + 1}: skipped: not a post")
             continue
         found = labels(post)
         by_author = author_labels(post)
@@ -397,7 +403,7 @@ def parse_posts(posts: list[Any], source: Source, options: PostOptions) -> Parse
             continue
         item = post_to_item(post, source, options)
         if item is None:
-            warnings.append(f"post {index}: skipped: no post uri or no text")
+            warnings.append(f"post {index + 1}: skipped: no post uri or no text ({clean_text(str(post.get('uri')))[:100]!r})")
             continue
         if item.id in seen:
             continue

@@ -174,7 +174,10 @@ def parse_contributions(results: list[Any], source: Source, options: Contributio
     for index, result in enumerate(results):
         item = contribution_to_item(result, source, options) if isinstance(result, dict) else None
         if item is None:
-            warnings.append(f"result {index}: skipped: no contribution id, sitting date or text")
+            where = (f"{clean_text(str(result.get('AttributedTo') or '?'))[:80]!r} in"
+                     f" {clean_text(str(result.get('DebateSection') or '?'))[:80]!r}") if isinstance(result, dict) \
+                else "not an object"
+            warnings.append(f"result {index + 1}: skipped: no contribution id, sitting date or text ({where})")
             continue
         if item.id in seen:
             continue

@@ -178,7 +178,7 @@ def parse_statuses(statuses: list[Any], source: Source, options: StatusOptions) 
         if isinstance(status, dict) and isinstance(status.get("reblog"), dict):
             status = status["reblog"]  # a boost: the post itself
         if not isinstance(status, dict):
-            warnings.append(f"status {index}: skipped: not a status")
+            warnings.append(f"status {index + 1}: skipped: not a status")
             continue
         if status.get("visibility") not in PUBLIC and status.get("visibility") is not None:
             continue
@@ -191,7 +191,7 @@ def parse_statuses(statuses: list[Any], source: Source, options: StatusOptions) 
             continue
         item = status_to_item(status, source, options)
         if item is None:
-            warnings.append(f"status {index}: skipped: no uri or no text")
+            warnings.append(f"status {index + 1}: skipped: no uri or no text (id {clean_text(str(status.get('id')))[:40]!r})")
             continue
         if item.id in seen:
             continue
