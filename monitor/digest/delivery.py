@@ -287,6 +287,7 @@ def send_digest(store: Store, config: Config, day: date | None, now: datetime, *
     html = render_html(digest, f"cid:{cid}" if cid else None)
     message = build_message(subject=digest.subject, sender=email.sender, recipients=email.recipients,
                             text=built.text, html=html, images=images, message_id=message_id, date=now)
+    raw = message.as_bytes()  # fixes the MIME boundaries, so the archived copy is the message sent
     try:
         from monitor.digest.mail import send_message
 
@@ -302,7 +303,7 @@ def send_digest(store: Store, config: Config, day: date | None, now: datetime, *
     with write(store.db):
         _sql.mark_sent(store.db, key, now=now, recipients=accepted, subject=digest.subject)
         attempts = _sql.get_record(store.db, key).attempts  # type: ignore[union-attr]
-    _archive_message(built, message.as_bytes())
+    _archive_message(built, raw)
     log.info("sent the digest for %s to %d recipient(s)", day, len(accepted))
     return SendResult(day, "sent", digest.subject, tuple(accepted), message_id, now, attempts,
                       tuple(refused), resumed, built)

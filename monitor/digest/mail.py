@@ -22,10 +22,11 @@ import smtplib
 import socket
 import ssl
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Sequence
 
 from monitor.config import LOOPBACK, EmailConfig, read_secret
@@ -46,9 +47,13 @@ class InlineImage:
 
 
 def new_message_id(sender: str, label: str) -> str:
-    """A fresh ``<...@domain>`` Message-ID on the sender's domain."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "monitor.invalid"
-    return make_msgid(idstring=label, domain=clean_text(domain) or "monitor.invalid")
+    """A fresh ``<label.random@domain>`` Message-ID on the sender's domain.
+
+    Kept short so the header is never folded (some parsers keep the fold's space).
+    """
+    domain = clean_text(parseaddr(sender)[1].rpartition("@")[2]) or "monitor.invalid"
+    safe_label = "".join(ch for ch in label if ch.isalnum() or ch in "-.")[:40] or "monitor"
+    return f"<{safe_label}.{uuid.uuid4().hex[:20]}@{domain}>"
 
 
 def new_content_id(sender: str, label: str) -> str:

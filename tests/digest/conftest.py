@@ -3,8 +3,10 @@ realistic tagged database whose clock is the digest's due time."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -45,6 +47,8 @@ class SmtpServer:
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
     reject: str | None = None  # answer DATA with this instead of accepting
+    stall_rcpt: float = 0.0  # hold each RCPT this many seconds (to kill a client mid-send)
+    rcpt_seen: threading.Event = field(default_factory=threading.Event)
 
     def email_config(self, **overrides: Any) -> dict[str, Any]:
         return {"host": "127.0.0.1", "port": self.port, "security": "none", "sender": "Monitor <monitor@campaign.test>",
@@ -61,6 +65,13 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer(free_port())
 
     class Handler:
+        async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any) -> str:
+            server.rcpt_seen.set()
+            if server.stall_rcpt:
+                await asyncio.sleep(server.stall_rcpt)
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
             if server.reject:
                 return server.reject
