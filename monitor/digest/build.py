@@ -630,7 +630,11 @@ def chart_data(data: DigestData, window: Window, config: DigestConfig) -> ChartD
     title = "Relevant items per day, by topic"
     alt = (f"{title}, {span}: {sum(totals)} relevant items in all, at most {max(totals, default=0)} in a day; "
            + "; ".join(f"{name} {sum(values)}" for name, values in series))
+    waiting = sum(c for (_d, _m, rel), c in data.media_counts.items() if rel is None)
     reason = f"No relevant items in the last {n} days, so there is no chart yet."
+    if waiting:
+        reason = (f"No relevant items in the last {n} days ({waiting:,} items are still waiting to be checked"
+                  " for relevance), so there is no chart yet.")
     return ChartData("topics", title, days, totals, series, alt, None if sum(totals) else reason)
 
 

@@ -19,7 +19,8 @@ import pytest
 from monitor.app import Monitor
 from monitor.config import Config, config_from_dict
 from monitor.store import open_store
-from tests.digest.scenario import NOW, newsroom, sources_config
+from tests.digest.builder import feed_url
+from tests.digest.scenario import FEEDS, NOW, SEARCH, SEARCH_TEMPLATE, newsroom, sources_config
 
 
 def free_port() -> int:
@@ -126,3 +127,35 @@ def newsroom_app(tmp_path: Path, newsroom_template: Path) -> Callable[..., Monit
         return open_newsroom(newsroom_template, tmp_path, clock, **sections)
 
     return make
+
+
+def write_newsroom_config(folder: Path, smtp_port: int | None = None) -> Path:
+    """A config.toml for the newsroom in ``folder`` (for the CLI), mailing to ``smtp_port``."""
+    feeds = "".join(f'[[feeds]]\nname = "{name}"\nurl = "{feed_url(name)}"\n\n' for name in FEEDS)
+    email = "" if smtp_port is None else f"""
+[email]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+sender = "monitor@campaign.test"
+recipients = ["campaigns@campaign.test"]
+timeout = 30
+"""
+    text = f"""
+[storage]
+path = "{folder / 'monitor.db'}"
+
+[digest]
+archive_dir = "{folder / 'archive'}"
+{email}
+[queries_settings]
+url_template = "{SEARCH_TEMPLATE}"
+
+[[queries]]
+name = "{SEARCH[0]}"
+terms = "{SEARCH[1]}"
+
+{feeds}"""
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

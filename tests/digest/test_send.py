@@ -18,8 +18,8 @@ import pytest
 from monitor.errors import DigestError
 from monitor.store.digest import get_record
 from tests.conftest import REPO
-from tests.digest.builder import feed_url
-from tests.digest.scenario import DAY, NOW, SEARCH, SEARCH_TEMPLATE, FEEDS
+from tests.digest.conftest import write_newsroom_config
+from tests.digest.scenario import DAY, NOW
 
 
 def record(app, day=DAY):
@@ -103,43 +103,13 @@ def test_a_live_sender_is_never_doubled(newsroom_app, smtp_server):
     assert smtp_server.received == []
 
 
-def write_config(folder: Path, smtp_port: int) -> Path:
-    feeds = "".join(f'[[feeds]]\nname = "{name}"\nurl = "{feed_url(name)}"\n\n' for name in FEEDS)
-    text = f"""
-[storage]
-path = "{folder / 'monitor.db'}"
-
-[digest]
-archive_dir = "{folder / 'archive'}"
-
-[email]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-sender = "monitor@campaign.test"
-recipients = ["campaigns@campaign.test"]
-timeout = 30
-
-[queries_settings]
-url_template = "{SEARCH_TEMPLATE}"
-
-[[queries]]
-name = "{SEARCH[0]}"
-terms = "{SEARCH[1]}"
-
-{feeds}"""
-    path = folder / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_kill_9_mid_send_is_resent_once_with_the_same_message_id(newsroom_app, smtp_server, tmp_path):
     """A sender killed while talking to the server (before the message was transferred)
     leaves "sending"; the next run sends it, exactly once, as the same message."""
     day = date.today() - timedelta(days=1)  # the CLI runs on the real clock: a day that has ended
     with newsroom_app() as app:  # the newsroom database, copied into tmp_path
         pass
-    config = write_config(tmp_path, smtp_server.port)
+    config = write_newsroom_config(tmp_path, smtp_server.port)
     smtp_server.stall_rcpt = 20
     env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
     child = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "digest", "--date",
