@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from statistics import mean
 from typing import Iterable, Sequence
 from urllib.parse import urlsplit
@@ -233,9 +234,13 @@ def short(value: str | None, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + "…"
 
 
+_URL_BREAKERS = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=8192)
 def safe_url(url: str | None) -> str | None:
     """The URL if it is a plain http(s) link, else None (no javascript:, data:, ...)."""
-    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url) or len(url) > 2000:
+    if not url or len(url) > 2000 or _URL_BREAKERS.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -269,8 +274,21 @@ def community(row: ItemRow) -> str:
     return short(row.source_name, 60)
 
 
+_OUTLETS: dict[tuple[str, str], str] = {}
+
+
 def outlet_of(row: ItemRow) -> str:
     """Who published the item, in words: the feed, else the outlet a news search named."""
+    key = (row.id, row.source_name)
+    found = _OUTLETS.get(key)
+    if found is None:
+        if len(_OUTLETS) > 50_000:
+            _OUTLETS.clear()
+        found = _OUTLETS[key] = _outlet_of(row)
+    return found
+
+
+def _outlet_of(row: ItemRow) -> str:
     if row.media == "reddit":
         return community(row)
     if row.source_kind == "feed":
@@ -324,9 +342,14 @@ def _links(rows: Iterable[ItemRow], tz: str) -> list[Link]:
     return list(links.values())
 
 
-def build_stories(data: DigestData, window: Window) -> list[Story]:
-    """The day's relevant items as stories: each cluster once, its copies as links."""
+def build_stories(data: DigestData, window: Window) -> tuple[list[Story], dict[str, ItemRow]]:
+    """The day's relevant items as stories: each cluster once, its copies as links.
+
+    Returns the stories and each story's lead item by key; summaries are filled in
+    later, for the stories that are shown (:func:`with_summary`).
+    """
     tz = window.timezone
+    leads: dict[str, ItemRow] = {}
     groups: dict[str, list[ItemRow]] = defaultdict(list)
     for row in data.items:
         groups[_story_key(row)].append(row)
@@ -337,7 +360,7 @@ def build_stories(data: DigestData, window: Window) -> list[Story]:
     stories = []
     for key, rows in groups.items():
         rows.sort(key=lambda r: (r.published_at, r.id))
-        lead = rows[0]
+        lead = leads[key] = rows[0]
         outlet = outlet_of(lead)
         every = sorted(rows + copies.get(key, []), key=lambda r: (r.published_at, r.id))
         links = _links([lead, *every], tz)
@@ -353,7 +376,7 @@ def build_stories(data: DigestData, window: Window) -> list[Story]:
                 media=lead.media,
                 published=_local(rows[-1].published_at, tz),
                 first_reported=_local(earliest, tz).date() if earliest < window.start else None,
-                summary_html=summary_of(lead),
+                summary_html="",
                 excerpt=excerpt_of(lead),
                 outlets=len(links),
                 links=tuple(links[:LINKS_SHOWN]),
@@ -365,18 +388,26 @@ def build_stories(data: DigestData, window: Window) -> list[Story]:
             )
         )
     stories.sort(key=lambda s: (-s.outlets, -s.published.timestamp(), s.title))
-    return stories
+    return stories, leads
 
 
-def topic_sections(stories: Sequence[Story], limit: int) -> tuple[TopicSection, ...]:
-    """News (not Reddit) stories under their main topic, in the campaign's topic order."""
+def with_summary(story: Story, leads: dict[str, ItemRow]) -> Story:
+    lead = leads.get(story.key)
+    return replace(story, summary_html=summary_of(lead)) if lead is not None else story
+
+
+def topic_sections(stories: Sequence[Story], limit: int, leads: dict[str, ItemRow] | None = None
+                   ) -> tuple[TopicSection, ...]:
+    """News (not Reddit) stories under their main topic, in the campaign's topic order;
+    the first ``limit`` of each are shown, with their summaries."""
     by_topic: dict[str, list[Story]] = defaultdict(list)
     for story in stories:
         if story.media != "reddit":
             by_topic[story.main_topic].append(story)
     order = list(SECTION_ORDER) + sorted(t for t in by_topic if t not in SECTION_ORDER)
     return tuple(
-        TopicSection(topic, topic_name(topic), tuple(by_topic[topic][:limit]), len(by_topic[topic]))
+        TopicSection(topic, topic_name(topic),
+                     tuple(with_summary(s, leads or {}) for s in by_topic[topic][:limit]), len(by_topic[topic]))
         for topic in order
         if by_topic.get(topic)
     )
@@ -553,8 +584,7 @@ def _when(moment: datetime | None, tz: str) -> str:
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
 
 
-def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConfig,
-                    history_days: int = 28) -> tuple[SourceProblem, ...]:
+def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConfig) -> tuple[SourceProblem, ...]:
     """Sources the team should know about: gone (410), failing, or silent for longer
     than ``silent_multiple`` times their usual gap between items (and at least
     ``silent_min_hours``). Pure, so the rules can be tested on their own.
@@ -576,7 +606,7 @@ def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConf
                 summary += f"; next try {_when(row.next_due_at, tz)}"
             problems.append(SourceProblem(name, "failing", summary + ".", short(row.last_error, 300) or None))
         else:
-            silent = _silence(row, now, config, history_days)
+            silent = _silence(row, now, config)
             if silent:
                 problems.append(SourceProblem(name, "silent", silent, None))
     rank = {"gone": 0, "failing": 1, "silent": 2}
@@ -584,15 +614,16 @@ def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConf
     return tuple(problems)
 
 
-def _silence(row: SourceRow, now: datetime, config: DigestConfig, history_days: int) -> str | None:
+def _silence(row: SourceRow, now: datetime, config: DigestConfig) -> str | None:
     floor = timedelta(hours=config.silent_min_hours)
-    if row.items == 0 or row.last_item_at is None:
+    if row.last_item_at is None:
+        if row.carried_recently:
+            return None  # a search repeating stories other sources brought in first
         if now - row.created_at > max(NEW_SOURCE_GRACE, floor) and row.last_success_at is not None:
-            since = "in the last %d days" % history_days if now - row.created_at > timedelta(days=history_days) \
-                else f"since it was added on {_when(row.created_at, config.timezone)}"
-            return f"No items {since}, though it answers normally."
+            return (f"No items at all since it was added on {_when(row.created_at, config.timezone)},"
+                    " though it answers normally.")
         return None
-    if row.items < MIN_HISTORY_ITEMS or row.usual_gap_hours is None:
+    if row.items < MIN_HISTORY_ITEMS or row.usual_gap_hours is None or row.last_item_at is None:
         return None
     usual = timedelta(hours=row.usual_gap_hours)
     quiet = now - min(row.last_item_at, now)
@@ -658,7 +689,7 @@ def subject_line(window: Window, head: Headline, complete: bool) -> str:
 
 def build_digest(data: DigestData, window: Window, config: DigestConfig, now: datetime) -> Digest:
     """The digest for ``window`` from the rows read for it. Pure: same input, same digest."""
-    stories = build_stories(data, window)
+    stories, leads = build_stories(data, window)
     head = headline(data, stories, window)
     complete = now >= window.end
     figures, more_figures = quoted_figures(data, window)
@@ -668,13 +699,13 @@ def build_digest(data: DigestData, window: Window, config: DigestConfig, now: da
         complete=complete,
         subject=subject_line(window, head, complete),
         headline=head,
-        topics=topic_sections(stories, config.stories_per_topic),
+        topics=topic_sections(stories, config.stories_per_topic, leads),
         platforms=platform_section(data, config, len(data.days)),
         laws=law_sections(stories, data),
         figures=tuple(figures),
         more_figures=more_figures,
         threads=reddit_threads(data, window),
-        health=source_problems(data.sources, now, config, len(data.days)),
+        health=source_problems(data.sources, now, config),
         sources_checked=len(data.sources),
         chart=chart_data(data, window, config),
     )

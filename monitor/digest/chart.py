@@ -1,8 +1,10 @@
 """The digest's chart as PNG bytes, drawn by matplotlib's Agg backend (no display needed).
 
 matplotlib is imported here, inside the function, so nothing else pays its start-up
-cost. Series come from :class:`monitor.digest.build.ChartData`; an empty chart is never
-drawn (the digest says so in words instead).
+cost. Series come from :class:`monitor.digest.build.ChartData`; their colours from
+:func:`monitor.digest.render.series_colours`, which the HTML legend uses too (the
+legend is text next to the image: cheaper to draw, and readable by screen readers).
+An empty chart is never drawn: the digest says so in words instead.
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ from __future__ import annotations
 import io
 
 from monitor.digest.build import ChartData
-from monitor.digest.render import TOPIC_COLOURS_BY_NAME
+from monitor.digest.render import BAR_COLOUR, series_colours
 
-WIDTH_IN, HEIGHT_IN, DPI = 6.24, 3.1, 150  # 936 x 435 pixels, shown at 624 wide: sharp on phones
-OTHER_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+WIDTH_IN, HEIGHT_IN, DPI = 6.24, 2.6, 150  # 936 x 390 pixels, shown 624 wide: sharp on phones
 
 
 def render_chart(chart: ChartData) -> bytes | None:
@@ -30,10 +31,9 @@ def render_chart(chart: ChartData) -> bytes | None:
     axes = figure.add_subplot()
     x = list(range(len(chart.days)))
     if chart.totals is not None:
-        axes.bar(x, chart.totals, color="#d9dee6", width=0.8, label="All relevant items", zorder=1)
-    for index, (name, values) in enumerate(chart.series):
-        colour = TOPIC_COLOURS_BY_NAME.get(name) or OTHER_COLOURS[index % len(OTHER_COLOURS)]
-        axes.plot(x, values, color=colour, linewidth=1.8, marker="o", markersize=2.5, label=name, zorder=2)
+        axes.bar(x, chart.totals, color=BAR_COLOUR, width=0.8, zorder=1)
+    for (_name, values), (_same, colour) in zip(chart.series, series_colours(chart)):
+        axes.plot(x, values, color=colour, linewidth=1.8, marker="o", markersize=2.5, zorder=2)
     ticks = [i for i in x if (len(x) - 1 - i) % 7 == 0]
     axes.set_xticks(ticks, [f"{chart.days[i].day} {chart.days[i]:%b}" for i in ticks])
     axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
@@ -45,9 +45,7 @@ def render_chart(chart: ChartData) -> bytes | None:
         axes.spines[side].set_visible(False)
     axes.spines["bottom"].set_color("#9aa3af")
     axes.tick_params(labelsize=8.5, colors="#4b5563", length=0)
-    axes.legend(fontsize=8.5, frameon=False, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0),
-                handlelength=1.4, columnspacing=1.0, borderaxespad=0.2)
-    figure.tight_layout(pad=0.6)
+    figure.subplots_adjust(left=0.06, right=0.99, bottom=0.1, top=0.97)  # fixed: tight_layout draws twice
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

@@ -109,6 +109,7 @@ def read_data(store: Store, config: Config, day: date) -> tuple[_days.Window, _s
         platform_topics=digest_config.platform_topics,
         platform_media=digest_config.platform_media,
         history=(iso[-CHART_DAYS][0], iso[-1][1]),
+        platform_chart=digest_config.chart == "platforms",
     )
     return chart_days[-1], data
 

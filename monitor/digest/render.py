@@ -28,6 +28,14 @@ TOPIC_COLOURS = {
     "legislation": "#56B4E9",
 }
 TOPIC_COLOURS_BY_NAME = {TOPICS[k]: v for k, v in TOPIC_COLOURS.items()}
+OTHER_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+BAR_COLOUR = "#d9dee6"
+
+
+def series_colours(chart: Any) -> list[tuple[str, str]]:
+    """(name, colour) of each line of ``chart``: the chart draws them, the HTML legend names them."""
+    return [(name, TOPIC_COLOURS_BY_NAME.get(name) or OTHER_COLOURS[index % len(OTHER_COLOURS)])
+            for index, (name, _values) in enumerate(chart.series)]
 
 
 def pct(value: float | None) -> str:
@@ -88,7 +96,8 @@ def _environment(autoescape: bool) -> Any:
     )
     env.filters.update(pct=pct, points=points, num=num, hhmm=hhmm, short_date=short_date, long_date=long_date,
                        zone=zone_label)
-    env.globals.update(plural=plural, topic_colours=TOPIC_COLOURS, topic_colours_by_name=TOPIC_COLOURS_BY_NAME)
+    env.globals.update(plural=plural, topic_colours=TOPIC_COLOURS, topic_colours_by_name=TOPIC_COLOURS_BY_NAME,
+                       series_colours=series_colours, bar_colour=BAR_COLOUR)
     if autoescape:
         from markupsafe import Markup
 

@@ -75,8 +75,9 @@ class StatisticRow:
 class SourceRow:
     """One active source's polling state and item rhythm, for the health section.
 
-    ``usual_gap_hours`` is the median gap between its consecutive items over the
-    history span (None with fewer than two items); ``last_item_at`` its newest item.
+    ``items`` is how many of its newest items were read for the rhythm (at most
+    ``RHYTHM_ITEMS + 1``), ``usual_gap_hours`` the median gap between them (None with
+    fewer than two), ``last_item_at`` its newest item.
     """
 
     id: str
@@ -93,6 +94,7 @@ class SourceRow:
     items: int
     usual_gap_hours: float | None
     last_item_at: datetime | None
+    carried_recently: bool = False  # with no items of its own: still carried others' lately
 
 
 @dataclass(frozen=True)
@@ -216,17 +218,26 @@ def statistics(db: Database, day: Span) -> list[StatisticRow]:
 
 
 def media_counts(db: Database, days: Sequence[Span]) -> dict[tuple[int, str, int | None], int]:
-    """Items per day, source type and relevance (1, 0, or None when not yet tagged)."""
-    cte, params = _days_cte(days)
-    return {
-        (n, media, relevant): count
-        for n, media, relevant, count in db.execute(
-            f"WITH {cte} SELECT d.n, i.media, i.relevant, COUNT(*) FROM days d CROSS JOIN items i"
-            f" WHERE i.published_at >= d.lo AND i.published_at < d.hi AND {ALIVE}"
-            " GROUP BY d.n, i.media, i.relevant",
+    """Items per day, source type and relevance (1, 0, or None when not yet tagged).
+
+    Irrelevant items, the bulk of what is collected, are counted for the last day
+    only (the digest's own day: "out of N collected"). Each count is one range of the
+    ``(relevant, published_at, media, deleted_at, ...)`` index, read from the index
+    alone; three queries, because SQLite plans their UNION worse.
+    """
+    counts: dict[tuple[int, str, int | None], int] = {}
+    last = len(days) - 1
+    for relevant, test, spans, offset in ((1, "= 1", days, 0), (None, "IS NULL", days, 0),
+                                          (0, "= 0", days[-1:], last)):
+        cte, params = _days_cte(spans)
+        for n, media, count in db.execute(
+            f"WITH {cte} SELECT d.n, i.media, COUNT(*) FROM days d CROSS JOIN items i"
+            f" WHERE i.relevant {test} AND i.published_at >= d.lo AND i.published_at < d.hi AND {ALIVE}"
+            " GROUP BY d.n, i.media",
             params,
-        )
-    }
+        ):
+            counts[(n + offset, media, relevant)] = count
+    return counts
 
 
 def topic_counts(db: Database, days: Sequence[Span]) -> dict[tuple[int, str], int]:
@@ -277,31 +288,36 @@ def platform_counts(db: Database, periods: dict[str, Span], topics: Sequence[str
     """Distinct stories about ``topics`` per period, in all and naming each platform.
 
     Periods may overlap (today lies inside the last 28 days); one pass over the
-    widest span counts them all.
+    widest span counts them all: first one row per story (and per platform and story)
+    with a 0/1 flag per period, then sums of the flags.
     """
     names = list(periods)
     low = min(span[0] for span in periods.values())
     high = max(span[1] for span in periods.values())
-    cases = ", ".join(
-        "COUNT(DISTINCT CASE WHEN g.published_at >= ? AND g.published_at < ? THEN g.story END)" for _ in names
-    )
-    case_params = [bound for name in names for bound in periods[name]]
+    flags = ", ".join(f"MAX(g.at >= ? AND g.at < ?) AS f{k}" for k in range(len(names)))
+    flag_params = [bound for name in names for bound in periods[name]]
+    sums = ", ".join(f"SUM(f{k})" for k in range(len(names)))
     condition, condition_params = _grooming_items(topics, media)
-    grooming = (
-        "SELECT i.id, i.published_at, COALESCE(i.cluster_id, i.id) AS story FROM items i"
-        f" WHERE i.relevant = 1 AND i.published_at >= ? AND i.published_at < ? AND {ALIVE} AND {condition}"
-    )
     rows = db.execute(
-        f"WITH g AS MATERIALIZED ({grooming})"
-        f" SELECT NULL, {cases} FROM g"
-        f" UNION ALL SELECT p.value, {cases} FROM g JOIN item_tags p ON p.item_id = g.id AND p.kind = 'platform'"
-        " GROUP BY p.value",
-        [low, high, *condition_params, *case_params, *case_params],
+        f"""
+        WITH g AS MATERIALIZED (
+            SELECT i.id, i.published_at AS at, COALESCE(i.cluster_id, i.id) AS story FROM items i
+            WHERE i.relevant = 1 AND i.published_at >= ? AND i.published_at < ? AND {ALIVE} AND {condition}
+        ),
+        stories AS (SELECT {flags} FROM g GROUP BY g.story),
+        platforms AS (
+            SELECT p.value AS platform, {flags} FROM g CROSS JOIN item_tags p  -- CROSS JOIN: g drives
+            WHERE p.item_id = g.id AND p.kind = 'platform' GROUP BY p.value, g.story
+        )
+        SELECT NULL, {sums} FROM stories
+        UNION ALL SELECT platform, {sums} FROM platforms GROUP BY platform
+        """,
+        [low, high, *condition_params, *flag_params, *flag_params],
     ).fetchall()
     totals: dict[str, int] = dict.fromkeys(names, 0)
     by_platform: dict[str, dict[str, int]] = {}
     for platform, *counts in rows:
-        values = dict(zip(names, counts))
+        values = {name: int(count or 0) for name, count in zip(names, counts)}
         if platform is None:
             totals = values
         else:
@@ -309,34 +325,31 @@ def platform_counts(db: Database, periods: dict[str, Span], topics: Sequence[str
     return PlatformCounts(tuple(names), totals, by_platform)
 
 
+RHYTHM_ITEMS = 50  # gaps between a source's newest items that give its usual rhythm
+
+
+def median_gap_hours(times: Sequence[str]) -> float | None:
+    """Median gap in hours between consecutive ISO times (any order); None for fewer than two."""
+    moments = sorted(from_iso(t) for t in times)  # type: ignore[type-var]
+    gaps = sorted((b - a).total_seconds() / 3600 for a, b in zip(moments, moments[1:]))  # type: ignore[operator]
+    if not gaps:
+        return None
+    middle = len(gaps) // 2
+    return gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
+
+
 def source_rows(db: Database, history: Span) -> list[SourceRow]:
-    """Active sources with their fetch state, when they started failing, and the median
-    gap between their items published within ``history``."""
-    rhythm = {
-        source_id: (items, gap, last)
-        for source_id, items, gap, last in db.execute(
-            """
-            WITH carried AS (
-                SELECT x.source_id, i.published_at AS at FROM items i CROSS JOIN item_sources x
-                WHERE i.published_at >= ? AND i.published_at < ? AND x.item_id = i.id
-            ), gaps AS (
-                SELECT source_id, at,
-                       (julianday(at) - julianday(LAG(at) OVER (PARTITION BY source_id ORDER BY at))) * 24 AS gap
-                FROM carried
-            ), ranked AS (
-                SELECT source_id, gap, ROW_NUMBER() OVER (PARTITION BY source_id ORDER BY gap) AS k,
-                       COUNT(*) OVER (PARTITION BY source_id) AS n
-                FROM gaps WHERE gap IS NOT NULL
-            )
-            SELECT c.source_id, c.items, m.gap, c.last FROM
-                (SELECT source_id, COUNT(*) AS items, MAX(at) AS last FROM carried GROUP BY source_id) c
-                LEFT JOIN (SELECT source_id, AVG(gap) AS gap FROM ranked
-                           WHERE k IN ((n + 1) / 2, (n + 2) / 2) GROUP BY source_id) m
-                ON m.source_id = c.source_id
-            """,
-            list(history),
-        )
-    }
+    """Active sources with their fetch state, when they started failing, and their rhythm:
+    the median gap between their newest items published before the end of ``history``
+    (at most :data:`RHYTHM_ITEMS` gaps, none older than ``history`` unless the source has
+    nothing newer, so a source that died long ago still shows its old rhythm).
+
+    The rhythm reads the items a source published first (``items.source_id``, through
+    the ``(source_id, published_at)`` index, a bounded read per source); a source whose
+    items all arrived first through another source (a news search repeating a feed)
+    has no rhythm of its own and is never called silent for it.
+    """
+    low, high = history
     result = []
     for row in db.execute(
         """
@@ -348,15 +361,23 @@ def source_rows(db: Database, history: Span) -> list[SourceRow]:
         FROM sources s LEFT JOIN fetch_state f ON f.source_id = s.id
         WHERE s.active = 1 ORDER BY s.name
         """
-    ):
-        items, gap, last = rhythm.get(row[0], (0, None, None))
+    ).fetchall():
+        newest = [t for (t,) in db.execute(
+            "SELECT published_at FROM items WHERE source_id = ? AND published_at < ?"
+            " ORDER BY published_at DESC LIMIT ?", [row[0], high, RHYTHM_ITEMS + 1])]
+        recent = [t for t in newest if t >= low]
+        times = recent if len(recent) >= 2 else newest
+        carried = not newest and db.execute(
+            "SELECT 1 FROM item_sources WHERE source_id = ? AND first_seen_at >= ? LIMIT 1", [row[0], low]
+        ).fetchone() is not None
         result.append(
             SourceRow(
                 id=row[0], name=row[1], kind=row[2], created_at=from_iso(row[3]),  # type: ignore[arg-type]
                 failures=row[4], last_error=row[5], last_error_at=from_iso(row[6]),
                 last_success_at=from_iso(row[7]), next_due_at=from_iso(row[8]), gone_at=from_iso(row[9]),
-                failing_since=from_iso(row[10]) or from_iso(row[6]), items=items, usual_gap_hours=gap,
-                last_item_at=from_iso(last),
+                failing_since=from_iso(row[10]) or from_iso(row[6]), items=len(times),
+                usual_gap_hours=median_gap_hours(times), last_item_at=from_iso(newest[0]) if newest else None,
+                carried_recently=carried,
             )
         )
     return result
@@ -374,6 +395,7 @@ def read_digest_data(
     platform_topics: Sequence[str],
     platform_media: Sequence[str],
     history: Span,
+    platform_chart: bool = False,
 ) -> DigestData:
     """Run every digest query inside one read transaction (one consistent snapshot,
     even while the collector writes)."""
@@ -393,7 +415,8 @@ def read_digest_data(
             statistics=tuple(statistics(db, day)),
             media_counts=media_counts(db, days),
             topic_counts=topic_counts(db, days),
-            platform_day_counts=platform_day_counts(db, days, platform_topics, platform_media),
+            platform_day_counts=platform_day_counts(db, days, platform_topics, platform_media)
+            if platform_chart else {},
             platforms=platform_counts(db, platform_periods, platform_topics, platform_media),
             sources=tuple(source_rows(db, history)),
             history_start=history_start(db),

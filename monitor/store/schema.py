@@ -207,5 +207,12 @@ def _digests(db: Database) -> None:
             recipients TEXT NOT NULL DEFAULT '[]',  -- JSON list, as sent
             send_error TEXT
         );
+
+        -- The digest counts items per day by relevance, source type and story, and joins
+        -- their tags, from this index alone (no table reads): the same name and leading
+        -- columns as before, so every query that used it still does.
+        DROP INDEX IF EXISTS items_relevant_published;
+        CREATE INDEX items_relevant_published
+            ON items(relevant, published_at, media, deleted_at, cluster_id, id);
         """
     )

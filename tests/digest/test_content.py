@@ -161,6 +161,8 @@ def row(**values):
     ({"items": 3, "last_item_at": NOW - timedelta(days=9)}, None),  # too little history to judge
     ({"items": 0, "last_item_at": None, "usual_gap_hours": None}, "silent"),  # answers, but never any items
     ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "created_at": NOW - timedelta(days=2)}, None),
+    ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "carried_recently": True}, None),
+    ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "last_success_at": None}, None),  # failing instead
     ({"failures": 2, "failing_since": NOW - timedelta(hours=3), "last_error": "timed out"}, "failing"),
     ({"gone_at": NOW - timedelta(days=1)}, "gone"),
 ])
