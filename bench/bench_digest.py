@@ -62,11 +62,12 @@ def generate(path: Path, n_items: int, seed: int = 7) -> None:
     for index, (sid, _kind, _name, _media) in enumerate(sources):
         failing = index % 11 == 3
         fetch_rows.append((sid, 3 if failing else 0, "HTTP 503" if failing else None,
-                           iso(NOW - timedelta(hours=2)) if failing else None, iso(NOW - timedelta(hours=5 if failing else 0)),
-                           iso(NOW + timedelta(hours=1)), iso(NOW - timedelta(days=3)) if index == 7 else None))
+                           iso(NOW - timedelta(hours=2)) if failing else None,
+                           iso(NOW - timedelta(hours=5 if failing else 0)), iso(NOW + timedelta(hours=1)),
+                           iso(NOW - timedelta(days=3)) if index == 7 else None))
     db.executemany(
-        "INSERT INTO fetch_state (source_id, failures, last_error, last_error_at, last_success_at, next_due_at, gone_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)", fetch_rows)
+        "INSERT INTO fetch_state (source_id, failures, last_error, last_error_at, last_success_at, next_due_at,"
+        " gone_at) VALUES (?, ?, ?, ?, ?, ?, ?)", fetch_rows)
     db.executemany(
         "INSERT INTO runs (cycle_id, source_id, started_at, ended_at, status, error) VALUES (?, ?, ?, ?, ?, ?)",
         [("bench", sid, iso(NOW - timedelta(hours=h)), iso(NOW - timedelta(hours=h)), "failed", "HTTP 503")

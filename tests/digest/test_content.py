@@ -98,7 +98,7 @@ def test_laws_figures_and_reddit_threads(built):
     assert [(law.name, len(law.stories)) for law in digest.laws] == [
         ("Kids Online Safety Act (US)", 1), ("Online Safety Act (UK)", 1)]
     first = digest.figures[0]
-    assert first.values == ("46%", "1,284") and [l.outlet for l in first.links] == [
+    assert first.values == ("46%", "1,284") and [link.outlet for link in first.links] == [
         "Wirecast", "Northshire Gazette", "The Daily Lantern", "Harbourton Echo"]
     assert [f.value for f in digest.figures] == ["46%, 1,284", "double", "12"]
     assert [(t.comments, t.community) for t in digest.threads] == [(402, "r/Parenting"), (311, "r/Parenting"),

@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -107,7 +106,7 @@ def test_kill_9_mid_send_is_resent_once_with_the_same_message_id(newsroom_app, s
     """A sender killed while talking to the server (before the message was transferred)
     leaves "sending"; the next run sends it, exactly once, as the same message."""
     day = date.today() - timedelta(days=1)  # the CLI runs on the real clock: a day that has ended
-    with newsroom_app() as app:  # the newsroom database, copied into tmp_path
+    with newsroom_app():  # the newsroom database, copied into tmp_path
         pass
     config = write_newsroom_config(tmp_path, smtp_server.port)
     smtp_server.stall_rcpt = 20
