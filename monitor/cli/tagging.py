@@ -14,7 +14,7 @@ from typing import IO, Any, Iterator
 
 import click
 
-from monitor.cli._base import handle_errors, main
+from monitor.cli._base import Context, handle_errors, main, pass_context
 
 MODEL_HELP = "Relevance model: a directory or relevance.json from `monitor train`, or 'prior' for the hand-set weights. Default: the model shipped in the package."
 THRESHOLD_HELP = "Score (0..1) from which an item counts as relevant. Default: the model's own (0.5)."
@@ -171,3 +171,33 @@ def train(data: tuple[Path, ...], out: Path | None, seed: int, builtin: bool) ->
 
     target = run(list(data), out, seed, builtin)
     click.echo(f"wrote {target}")
+
+
+@main.command()
+@click.option("--all", "all_items", is_flag=True,
+              help="Re-tag every item, not only those tagged by an older tagger version.")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="Items per batch (each batch is stored in its own transaction).")
+@pass_context
+@handle_errors
+def retag(ctx: Context, all_items: bool, batch: int) -> None:
+    """Re-tag stored items after the tagger changed.
+
+    Items whose tags are missing or were written by an older tagger version
+    (patterns, model or threshold changed) are tagged again, in batches, with a
+    progress bar. Interrupting it keeps every finished batch; running it again
+    continues with the rest (also with --all).
+    """
+    from monitor.app import open_monitor
+
+    with open_monitor(ctx.config) as monitor:
+        version = monitor.tagger.version
+        bar = click.progressbar(length=1, label=f"Re-tagging with tagger {version}", file=sys.stderr,
+                                show_pos=True)
+        with bar:
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            result = monitor.retag(all_items=all_items, batch=batch, on_progress=progress)
+        click.echo(f"{result.tagged} items re-tagged; every stored item now carries tagger version {result.version}")
