@@ -38,7 +38,7 @@ from monitor.types import from_iso
 
 TITLE_MAX = 200
 EXCERPT_MAX = 280
-SUMMARY_MAX = 600  # longer summaries are shown as a plain-text excerpt instead
+SUMMARY_MAX = 320  # longer summaries are shown as a plain-text excerpt instead: a briefing, not the article
 LINKS_SHOWN = 6
 FIGURES_SHOWN = 12
 THREADS_SHOWN = 5
@@ -87,7 +87,9 @@ class Story:
 
     @property
     def other_topics(self) -> tuple[str, ...]:
-        return tuple(topic_name(t) for t in self.topic_ids[1:])
+        """Display names of its topics besides the main one, without the catch-all
+        "child online safety" that nearly every relevant item carries."""
+        return tuple(topic_name(t) for t in self.topic_ids[1:] if t != "child_online_safety")
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -450,7 +452,8 @@ def headline(data: DigestData, stories: Sequence[Story], window: Window) -> Head
         for m in order
         if m in ("news", "reddit") or count(last, m) or (average(m) or 0) > 0
     )
-    tally: Counter[str] = Counter(t for s in stories for t in s.topic_ids)
+    # by main topic: nearly every relevant item also carries the catch-all "child online safety"
+    tally: Counter[str] = Counter(s.main_topic for s in stories)
     busiest = min(tally, key=lambda t: (-tally[t], _topic_rank(t))) if tally else None
     collected = sum(c for (day, _m, _r), c in data.media_counts.items() if day == last)
     return Headline(
@@ -528,8 +531,9 @@ def platform_section(data: DigestData, config: DigestConfig, period_days: int) -
 
 def quoted_figures(data: DigestData, window: Window) -> tuple[list[QuotedFigure], int]:
     """Each sentence quoting figures today once, with its figures and every outlet that
-    quoted it (syndicated copies quote the same sentence)."""
-    items = {row.id: row for row in data.items}
+    quoted it (syndicated copies quote the same sentence). Outlets only: figures in
+    Reddit posts are not citations."""
+    items = {row.id: row for row in data.items if row.media != "reddit"}
     grouped: dict[str, tuple[str, list[str], list[ItemRow]]] = {}
     for stat in data.statistics:
         row = items.get(stat.item_id)

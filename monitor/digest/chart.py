@@ -45,7 +45,7 @@ def render_chart(chart: ChartData) -> bytes | None:
         axes.spines[side].set_visible(False)
     axes.spines["bottom"].set_color("#9aa3af")
     axes.tick_params(labelsize=8.5, colors="#4b5563", length=0)
-    figure.subplots_adjust(left=0.06, right=0.99, bottom=0.1, top=0.97)  # fixed: tight_layout draws twice
+    figure.subplots_adjust(left=0.06, right=0.96, bottom=0.1, top=0.97)  # fixed: tight_layout draws twice
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

@@ -21,7 +21,10 @@ from monitor.types import from_iso, to_iso
 
 Span = tuple[str, str]  # [start, end) as UTC ISO strings
 
-ALIVE = "i.deleted_at IS NULL"
+# What the digest counts: items not deleted upstream, and not Reddit comments (fullname
+# t1_...: context fetched for relevant posts, not posts of their own). Both columns are
+# in the (relevant, published_at, ...) index, so the counts stay index-only.
+ALIVE = "i.deleted_at IS NULL AND i.id NOT GLOB 't1_*'"
 
 
 @dataclass(frozen=True)

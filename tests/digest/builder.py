@@ -62,12 +62,13 @@ class DigestDB:
         extra: dict[str, Any] | None = None,
         deleted: bool = False,
         also_in: Iterable[Source] = (),
+        item_id: str | None = None,
     ) -> str:
         """Store one item (and its tags unless ``relevant`` is None); returns its id."""
         number = next(self._ids)
         published = at or self.now - timedelta(hours=hours_ago if hours_ago is not None else 1)
         item = Item(
-            id=f"t{number:06d}",
+            id=item_id or f"t{number:06d}",
             source_id=source.id,
             url=f"https://{source.id.split(':')[1]}.example/story/{number}" if url == "auto" else url,
             title=title,

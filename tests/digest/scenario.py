@@ -117,4 +117,8 @@ def newsroom(path: Path, now: datetime = NOW) -> DigestDB:
                 platforms=["snapchat"], comments=comments, score=score, extra={"subreddit": "Parenting"})
     db.item(parenting, "Best lunchbox ideas?", hours_ago=5, relevant=False, comments=900, score=5000,
             extra={"subreddit": "Parenting"})
+    # a top-level comment on a relevant thread (collected as context): not a thread or an item of its own
+    db.item(parenting, "Report him to CEOP straight away, and keep the screenshots", hours_ago=8,
+            topics=["grooming"], platforms=["snapchat"], score=950, item_id="t1_c0mment",
+            extra={"subreddit": "Parenting", "kind": "comment", "parent": "t3_found"})
     return db
