@@ -255,7 +255,7 @@ def _reddit(db: Database) -> None:
     )
 
 
-@migrations(name="0006_digests")
+@migrations(name="0007_digests")
 def _digests(db: Database) -> None:
     db.executescript(
         """
