@@ -18,12 +18,10 @@ request that httpx does, which is what bounds a cycle of hundreds of feeds.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
@@ -31,6 +29,7 @@ import aiohttp
 
 from monitor.config import HttpConfig
 from monitor.errors import FetchError
+from monitor.schedule import rate_limit_wait, retry_after_seconds
 
 MAX_REDIRECTS = 5
 PERMANENT_REDIRECTS = (301, 308)
@@ -63,55 +62,6 @@ class Response:
 class _Limits:
     total: asyncio.Semaphore
     per_host: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
-
-
-def rate_limit_wait(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Seconds until a rate-limited server takes requests again: ``Retry-After`` if
-    sent, else the reset time of its rate-limit window (Mastodon's
-    ``X-RateLimit-Reset``, an ISO time; Bluesky's ``RateLimit-Reset``, epoch seconds;
-    the IETF draft's ``RateLimit-Reset``, seconds from now). None if none is usable."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    wait = parse_retry_after(lowered.get("retry-after"), now)
-    if wait is not None:
-        return wait
-    now = now or datetime.now(timezone.utc)
-    for name in ("x-ratelimit-reset", "ratelimit-reset"):
-        value = (lowered.get(name) or "").strip()
-        if not value:
-            continue
-        try:
-            number = float(value)
-        except ValueError:
-            try:
-                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            return max(0.0, (when - now).total_seconds())
-        if number > 1_000_000_000:  # an epoch time, not a delay
-            return max(0.0, number - now.timestamp())
-        return max(0.0, number)
-    return None
 
 
 def with_params(url: str, params: Mapping[str, Any] | None) -> str:
@@ -327,7 +277,7 @@ class HttpClient:
                     return Response(current, 304, lowered, b"", permanent)
                 if status != 200:
                     body = await _error_body(response, lowered)
-                    retry = rate_limit_wait(lowered) if status == 429 else parse_retry_after(
+                    retry = rate_limit_wait(lowered) if status == 429 else retry_after_seconds(
                         lowered.get("retry-after"))
                     raise FetchError(_status_message(status, response.reason or ""), status=status,
                                      retry_after=retry, body=body)

@@ -13,7 +13,8 @@ import pytest
 from monitor.config import HttpConfig
 from monitor.demo.server import Reply
 from monitor.errors import FetchError
-from monitor.sources.http import HttpClient, parse_retry_after
+from monitor.schedule import retry_after_seconds
+from monitor.sources.http import HttpClient
 
 
 def fetch(url: str, **config) -> object:
@@ -114,9 +115,9 @@ def test_retry_after_parsing():
     from datetime import datetime, timezone
 
     now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
-    assert parse_retry_after("4") == 4.0
-    assert parse_retry_after("Sat, 28 Nov 2026 12:01:00 GMT", now) == 60.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert retry_after_seconds("4") == 4.0
+    assert retry_after_seconds("Sat, 28 Nov 2026 12:01:00 GMT", now) == 60.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
 
 
 # --- what the API collectors need: params, JSON POST, rate-limit waits, credentials ---------
@@ -125,7 +126,7 @@ def test_retry_after_parsing():
 def test_rate_limit_waits_come_from_retry_after_or_the_windows_reset():
     from datetime import datetime, timezone
 
-    from monitor.sources.http import rate_limit_wait
+    from monitor.schedule import rate_limit_wait
 
     now = datetime(2026, 3, 12, 9, 0, tzinfo=timezone.utc)
     assert rate_limit_wait({"Retry-After": "120", "X-RateLimit-Reset": "2026-03-12T10:00:00Z"}, now) == 120
