@@ -122,6 +122,10 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     collected = int(re.search(r"([\d,]+) items collected in all", text).group(1).replace(",", ""))
     assert 20 < collected < stored  # the newest day of the corpus, not all of it
     assert "All 36 sources are working normally." in text
+    parliament = text[text.index("== In Parliament =="):text.index("== Platforms ==")]
+    assert "-- Online Grooming of Children --" in parliament and "* Helen Marlowe (Lab)" in parliament
+    assert "-- Online Safety Act 2023: Children's Codes --" in parliament  # sat the day before, collected today
+    assert "Pet Grooming" not in parliament and "Succession" not in parliament  # the tagger's noise
 
     import sqlite3
 

@@ -273,10 +273,13 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
         def secret(name: str) -> str | None:
             return reddit.secret(name) or bluesky.secret(name)
 
-        with open_monitor(config, secret=secret, clock=lambda: max(utcnow(), end)) as monitor:
+        # Collected inside the digest's day (as a service polling all day would have), built at its end.
+        clock = [corpus_now]
+        with open_monitor(config, secret=secret, clock=lambda: clock[0]) as monitor:
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
             items = monitor.store.count_items()
+            clock[0] = max(utcnow(), end)
             digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
     echo(f"{items} items stored in {db_path}")
     head = digest.digest.headline

@@ -176,7 +176,8 @@ def urlsplit_host(url: str) -> str:
 
 def hansard_contribution(contribution: dict[str, Any], now: datetime) -> dict[str, Any]:
     """An invented corpus contribution in the Hansard API's result shape."""
-    sitting = (now - timedelta(days=float(contribution["days_ago"]))).date()
+    # days_ago 0: the sitting whose noon is in the 24 hours before ``now`` (the digest's day)
+    sitting = (now - timedelta(days=float(contribution["days_ago"]), hours=12)).date()
     text = contribution["text"]
     return {
         "MemberName": contribution["member"],

@@ -51,6 +51,9 @@ PARTIES = {p.casefold() for p in (
     "Lab", "Lab/Co-op", "Lab Co-op", "Con", "LD", "SNP", "PC", "DUP", "SDLP", "UUP", "SF", "Green", "Green Party",
     "Ind", "Reform", "Reform UK", "RUK", "Alliance", "APNI", "TUV", "UKIP", "CB", "Bp", "Non-Afl", "Non-affiliated",
     "Crossbench", "Conservative", "Labour", "Liberal Democrat", "Plaid Cymru", "Independent")}
+# Hansard gives a sitting's date, not the time of a speech: items are dated at noon UTC,
+# inside the sitting day whatever the digest's day boundary.
+SITTING_TIME = time(12, 0)
 _PARTY = re.compile(r"\(([^()]{1,24})\)\s*$")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 _EXT_ID = re.compile(r"[0-9A-Fa-f-]{8,64}")
@@ -161,7 +164,7 @@ def contribution_to_item(result: dict[str, Any], source: Source, options: Contri
         text=text,
         summary_html=safe_html(text, plain=True),
         author=speaker or None,
-        published_at=datetime.combine(when, time(0, 0), timezone.utc),
+        published_at=datetime.combine(when, SITTING_TIME, timezone.utc),
         extra={key: value for key, value in extra.items() if value is not None},
     )
 

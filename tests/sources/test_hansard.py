@@ -79,7 +79,7 @@ def test_recorded_search_lands_as_two_contributions_with_member_debate_and_link(
         assert doocey["media"] == "parliament"
         assert doocey["title"] == "Baroness Doocey (LD) \u2014 National Security (State Threats) Bill"
         assert doocey["author"] == "Baroness Doocey"
-        assert doocey["published_at"] == "2026-06-30T00:00:00Z"
+        assert doocey["published_at"] == "2026-06-30T12:00:00Z"  # the sitting date (Hansard gives no time)
         assert doocey["url"] == ("https://hansard.parliament.uk/Lords/2026-06-30/debates/"
                                  "A9B3AF3E-F1BD-4588-90E6-FE3100192187/NationalSecurityStateThreatsBill"
                                  "#contribution-49EB98DC-E047-4BD3-80F9-12611A77B9DE")
