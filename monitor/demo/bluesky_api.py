@@ -55,6 +55,11 @@ def _sort_time(post: dict[str, Any]) -> float:
     return min(times) if times else 0.0
 
 
+def _stamp(value: str | None) -> float | None:
+    moment = from_iso(value) if value else None
+    return moment.timestamp() if moment else None
+
+
 class FakeBlueskyAPI(ScriptedAPI):
     """``with LocalServer() as server: api = FakeBlueskyAPI(server); api.add_post({...})``."""
 
@@ -157,8 +162,10 @@ class FakeBlueskyAPI(ScriptedAPI):
             offset = int(params.get("cursor") or 0)
         except ValueError:
             return json_reply({"error": "InvalidRequest", "message": "Invalid limit or cursor"}, 400)
-        since = from_iso(params["since"]).timestamp() if params.get("since") else None
-        until = from_iso(params["until"]).timestamp() if params.get("until") else None
+        try:
+            since, until = (_stamp(params.get(name)) for name in ("since", "until"))
+        except ValueError:
+            return json_reply({"error": "InvalidRequest", "message": "Invalid since or until"}, 400)
         found = []
         for post in self.posts:
             text = str((post.get("record") or {}).get("text") or "").casefold()

@@ -28,6 +28,16 @@ _LINK_PART = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _REL = re.compile(r"""rel\s*=\s*"?([^";,]+)"?""", re.IGNORECASE)
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: API answers are untrusted."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def link_params(header: str | None) -> dict[str, dict[str, str]]:
     """``{"next": {"max_id": "..."}, "prev": {"min_id": "..."}}`` from a ``Link`` header.
 

@@ -49,6 +49,8 @@ from monitor.config import BlueskyConfig, read_secret
 from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.sources.api import (
     HostGuard,
+    as_dict,
+    as_list,
     decode_json,
     describe_failure,
     error_code,
@@ -223,7 +225,7 @@ def _time(value: Any) -> datetime | None:
 
 def sort_time(post: dict[str, Any]) -> datetime | None:
     """When search sorts a post: the earlier of its ``createdAt`` and ``indexedAt``."""
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    record = as_dict(post.get("record"))
     times = [t for t in (_time(record.get("createdAt")), _time(post.get("indexedAt"))) if t is not None]
     return min(times) if times else None
 
@@ -231,7 +233,7 @@ def sort_time(post: dict[str, Any]) -> datetime | None:
 def published_time(post: dict[str, Any]) -> datetime | None:
     """The post's own ``createdAt``, unless missing or in the future of when Bluesky
     indexed it (a wrong clock): then ``indexedAt``."""
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    record = as_dict(post.get("record"))
     created, indexed = _time(record.get("createdAt")), _time(post.get("indexedAt"))
     if created is None or (indexed is not None and created > indexed + FUTURE_TOLERANCE):
         return indexed
@@ -255,8 +257,8 @@ def labels(post: dict[str, Any]) -> set[str]:
     for label in post.get("labels") or []:
         if isinstance(label, dict) and isinstance(label.get("val"), str):
             found.add(label["val"])
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
-    self_labels = record.get("labels") if isinstance(record.get("labels"), dict) else {}
+    record = as_dict(post.get("record"))
+    self_labels = as_dict(record.get("labels"))
     for label in self_labels.get("values") or []:
         if isinstance(label, dict) and isinstance(label.get("val"), str):
             found.add(label["val"])
@@ -264,7 +266,7 @@ def labels(post: dict[str, Any]) -> set[str]:
 
 
 def author_labels(post: dict[str, Any]) -> set[str]:
-    author = post.get("author") if isinstance(post.get("author"), dict) else {}
+    author = as_dict(post.get("author"))
     return {label["val"] for label in author.get("labels") or []
             if isinstance(label, dict) and isinstance(label.get("val"), str)}
 
@@ -300,7 +302,7 @@ def facet_html(text: str, facets: Any) -> str:
 
 
 def _embedded_link(post: dict[str, Any]) -> str | None:
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    record = as_dict(post.get("record"))
     for embed in (record.get("embed"), post.get("embed")):
         if not isinstance(embed, dict):
             continue
@@ -313,9 +315,9 @@ def _embedded_link(post: dict[str, Any]) -> str | None:
 
 
 def _images(post: dict[str, Any]) -> int:
-    embed = post.get("embed") if isinstance(post.get("embed"), dict) else {}
+    embed = as_dict(post.get("embed"))
     if isinstance(embed.get("media"), dict):
-        embed = embed["media"]
+        embed = as_dict(embed["media"])
     images = embed.get("images")
     return len(images) if isinstance(images, list) else 0
 
@@ -334,14 +336,14 @@ class PostOptions:
 def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> Item | None:
     """One postView as an Item, or None when it has no post uri or no text."""
     uri = post.get("uri")
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    record = as_dict(post.get("record"))
     raw = record.get("text")
     if not isinstance(uri, str) or not uri.startswith(POST_URI_PREFIX) or not isinstance(raw, str):
         return None
     text = plain_text(raw)
     if not text:
         return None
-    author = post.get("author") if isinstance(post.get("author"), dict) else {}
+    author = as_dict(post.get("author"))
     handle = author.get("handle") if isinstance(author.get("handle"), str) else None
     if handle in (None, "", "handle.invalid"):
         handle = None
@@ -349,7 +351,7 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         hashed = author_hash(handle, options.hash_key) if handle else None
     else:
         hashed = clean_text(handle) or None
-    langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+    langs = as_list(record.get("langs"))
     extra = {
         "network": "bluesky",
         "uri": uri,

@@ -248,8 +248,9 @@ class HansardCollector:
             failure = error
         changes: dict[str, Any] = {}
         if complete:
-            dates = [d for d in (sitting_date(r.get("SittingDate")) for r in read.results if isinstance(r, dict)) if d]
-            latest = max(dates + ([sitting_date(state.cursor)] if sitting_date(state.cursor) else []), default=None)
+            seen = [sitting_date(r.get("SittingDate")) for r in read.results if isinstance(r, dict)]
+            dates = [d for d in [*seen, sitting_date(state.cursor)] if d is not None]
+            latest = max(dates, default=None)
             if latest is not None and latest.isoformat() != state.cursor:
                 changes["cursor"] = latest.isoformat()
         log.debug("%s: %d contribution(s) in %d request(s), %s to %s", source.name, len(read.results),

@@ -42,7 +42,7 @@ from urllib.parse import quote, urlsplit
 
 from monitor.config import MastodonConfig
 from monitor.errors import CollectorError, ParseError
-from monitor.sources.api import HostGuard, get_json, link_params, rate_limit_exhausted
+from monitor.sources.api import HostGuard, as_dict, as_list, get_json, link_params, rate_limit_exhausted
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
 from monitor.sources.normalise import author_hash, clean_text, excerpt, html_to_text, normalise_url, safe_html
@@ -122,7 +122,7 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
     text = html_to_text(content)
     if not text:
         return None
-    account = status.get("account") if isinstance(status.get("account"), dict) else {}
+    account = as_dict(status.get("account"))
     acct = full_acct(account, options.instance_host)
     if options.hash_authors:
         author = author_hash(acct, options.hash_key) if acct else None
@@ -133,8 +133,8 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
     except ValueError:
         published = None
     url = normalise_url(status.get("url") if isinstance(status.get("url"), str) else None) or normalise_url(uri)
-    card = status.get("card") if isinstance(status.get("card"), dict) else {}
-    media = status.get("media_attachments") if isinstance(status.get("media_attachments"), list) else []
+    card = as_dict(status.get("card"))
+    media = as_list(status.get("media_attachments"))
     extra = {
         "network": "mastodon",
         "uri": uri.strip(),
@@ -182,7 +182,7 @@ def parse_statuses(statuses: list[Any], source: Source, options: StatusOptions) 
             continue
         if status.get("visibility") not in PUBLIC and status.get("visibility") is not None:
             continue
-        account = status.get("account") if isinstance(status.get("account"), dict) else {}
+        account = as_dict(status.get("account"))
         if options.respect_opt_outs and opted_out(account):
             opted += 1
             continue

@@ -200,7 +200,9 @@ def parliament_items(db: Database, day: Span) -> list[ItemRow]:
     first built after it reached Hansard (and us).
     """
     start, end = day
-    since = to_iso(from_iso(start) - timedelta(days=PARLIAMENT_LOOKBACK_DAYS))  # type: ignore[operator]
+    begins = from_iso(start)
+    assert begins is not None
+    since = to_iso(begins - timedelta(days=PARLIAMENT_LOOKBACK_DAYS))
     return _item_rows(
         db,
         "i.media = 'parliament' AND i.relevant = 1 AND i.collected_at >= ? AND i.collected_at < ?"

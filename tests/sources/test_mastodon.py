@@ -10,7 +10,6 @@ so every behaviour is covered without ../shared too.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 
