@@ -1,0 +1,335 @@
+"""``monitor doctor``: one line per check, each either OK or what to do.
+
+Checks return :class:`Check` values and print nothing; the CLI prints them. Nothing
+here writes: the database is opened read-only and never created or migrated (an
+operator may run this while the service runs, as another user). Secrets are only
+ever reported as present or missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+from monitor.config import Config, load_config, read_secret
+from monitor.errors import ConfigError, MonitorError
+from monitor.types import from_iso
+
+Status = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: ``area`` (config, database, source ...), its status, and one line of text
+    that says what is fine or what to do."""
+
+    area: str
+    status: Status
+    message: str
+
+    @property
+    def label(self) -> str:
+        return {"ok": "OK", "warn": "WARN", "fail": "FAIL"}[self.status]
+
+    def line(self) -> str:
+        return f"{self.label:<5} {self.area}: {self.message}"
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """``5 min ago``, ``3 h ago``, ``2 days ago``; ``never`` for None; ``in 4 min`` for the future."""
+    if moment is None:
+        return "never"
+    seconds = (now - moment).total_seconds()
+    future = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 90:
+        text = f"{seconds:.0f} s"
+    elif seconds < 90 * 60:
+        text = f"{seconds / 60:.0f} min"
+    elif seconds < 48 * 3600:
+        text = f"{seconds / 3600:.0f} h"
+    else:
+        text = f"{seconds / 86400:.0f} days"
+    return f"in {text}" if future else f"{text} ago"
+
+
+# --- config ---------------------------------------------------------------------------------
+
+
+def check_config(path: Path) -> tuple[list[Check], Config | None]:
+    """The config file loads and validates; every problem is its own line."""
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        return [Check("config", "fail", problem) for problem in error.problems], None
+    sources = len(config.feeds) + len(config.queries)
+    status: Status = "ok" if sources else "warn"
+    message = f"{path} is valid ({len(config.feeds)} feeds, {len(config.queries)} queries)"
+    if not sources:
+        message += "; no sources configured: add [[feeds]] or [[queries]]"
+    return [Check("config", status, message)], config
+
+
+def secret_names(section: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted key, environment name) of every ``*_env`` key in the config."""
+    if dataclasses.is_dataclass(section):
+        for f in dataclasses.fields(section):
+            if f.metadata.get("internal"):
+                continue
+            value = getattr(section, f.name)
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            if f.name.endswith("_env") and isinstance(value, str) and value:
+                yield key, value
+            else:
+                yield from secret_names(value, key)
+    elif isinstance(section, tuple):
+        for index, value in enumerate(section):
+            yield from secret_names(value, f"{prefix}[{index}]")
+
+
+def check_credentials(config: Config) -> list[Check]:
+    """Each secret the config names is present (as a systemd credential or in the environment).
+    Values are never shown."""
+    found = list(secret_names(config))
+    if not found:
+        return [Check("credentials", "ok", "none needed by this configuration")]
+    checks = []
+    for key, name in found:
+        if read_secret(name) is not None:
+            checks.append(Check("credentials", "ok", f"{name} (for {key}) is present"))
+        else:
+            checks.append(Check("credentials", "fail",
+                                f"{name} (for {key}) is not set: put it in /etc/monitor/credentials/{name} "
+                                f"(LoadCredential= in the unit) or in the environment"))
+    return checks
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+def open_readonly(path: Path) -> Any:
+    from monitor.store.db import connect
+
+    return connect(path, readonly=True)
+
+
+def check_database(config: Config) -> tuple[list[Check], Any]:
+    """The database exists, opens, is migrated and passes ``PRAGMA integrity_check``."""
+    from monitor.store import maintenance
+    from monitor.store.db import pending_migrations
+    from monitor.store.schema import migrations
+
+    path = Path(config.storage.path)
+    if not path.exists():
+        return [Check("database", "fail", f"no database at {path} yet: start the service "
+                                          f"(systemctl start monitor) or run `monitor collect`")], None
+    try:
+        db = open_readonly(path)
+        pending = pending_migrations(db)
+        applied = {row[0] for row in db.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name])} \
+            if db["_sqlite_migrations"].exists() else set()
+    except (MonitorError, sqlite3.Error) as error:
+        return [Check("database", "fail", f"cannot read {path}: {error}; check its permissions and that "
+                                          "it is a monitor database")], None
+    checks = []
+    from sqlite_utils import Database
+
+    known = {m.name for m in migrations.pending(Database(memory=True))}
+    unknown = applied - known
+    if unknown:
+        checks.append(Check("database", "fail", f"{path} was migrated by a newer monitor "
+                                                f"({', '.join(sorted(unknown))}): upgrade this installation"))
+    elif pending:
+        checks.append(Check("database", "warn",
+                            f"{path} lacks {len(pending)} migration(s) ({', '.join(pending)}): they are applied "
+                            "when the service restarts (systemctl restart monitor) or by `monitor collect`"))
+    else:
+        items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+        checks.append(Check("database", "ok", f"{path} opens and is migrated ({items} items)"))
+    try:
+        problems = maintenance.integrity_problems(db)
+    except sqlite3.Error as error:
+        problems = [str(error)]
+    if problems:
+        checks.append(Check("integrity", "fail", f"{'; '.join(problems[:3])}: stop the service and restore "
+                                                 "the newest backup (see README, Backups)"))
+    else:
+        checks.append(Check("integrity", "ok", "PRAGMA integrity_check: ok"))
+    return checks, db
+
+
+def backup_folder(config: Config) -> Path:
+    return Path(config.service.backup_dir) if config.service.backup_dir else \
+        Path(config.storage.path).parent / "backups"
+
+
+def check_disk(config: Config) -> list[Check]:
+    """Enough free disk where the database (and its backups) live."""
+    folder = Path(config.storage.path).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    size = Path(config.storage.path).stat().st_size if Path(config.storage.path).exists() else 0
+    minimum = config.service.min_free_disk_mb * 1_000_000
+    text = f"{free / 1e9:.1f} GB free in {folder}"
+    if free < minimum:
+        return [Check("disk", "fail", f"only {text} (less than [service] min_free_disk_mb = "
+                                      f"{config.service.min_free_disk_mb}): free some space")]
+    if free < size * 2:
+        return [Check("disk", "warn", f"only {text}, less than twice the database's {size / 1e6:.0f} MB: "
+                                      "backups will soon fail; free some space")]
+    return [Check("disk", "ok", text)]
+
+
+# --- what the service has been doing --------------------------------------------------------
+
+
+def check_sources(config: Config, db: Any, now: datetime) -> list[Check]:
+    """Each configured source: last success, and any failures or back-off."""
+    from monitor.sources import sources_from_config
+
+    states = {row[0]: row for row in db.execute(
+        "SELECT source_id, failures, next_due_at, last_success_at, last_error, gone_at, last_attempt_at"
+        " FROM fetch_state").fetchall()}
+    checks = []
+    for source in sources_from_config(config):
+        row = states.get(source.id)
+        area = f"source {source.name}"
+        if row is None or row[6] is None:
+            checks.append(Check(area, "warn", "not polled yet: the service polls it at its next check"))
+            continue
+        _id, failures, next_due, last_success, last_error, gone_at, _attempt = row
+        success = ago(from_iso(last_success), now)
+        if gone_at:
+            checks.append(Check(area, "fail", f"gone (HTTP 410 since {gone_at[:16].replace('T', ' ')}): "
+                                              "fix or remove its URL in the config"))
+        elif failures:
+            checks.append(Check(area, "fail" if failures >= 3 else "warn",
+                                f"{failures} failure(s) in a row, last: {last_error}; last success {success}; "
+                                f"backing off, next try {ago(from_iso(next_due), now)}. Check the URL, or run "
+                                f"`monitor doctor --network`"))
+        else:
+            checks.append(Check(area, "ok", f"last success {success}, next poll {ago(from_iso(next_due), now)}"))
+    return checks
+
+
+def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
+    """Whether ``monitor run`` is alive (its collection job ran recently), and maintenance."""
+    from monitor.store import maintenance
+    from monitor.store.jobs import job_records
+
+    cfg = config.service
+    checks = []
+    records = job_records(db) if db["service_jobs"].exists() else {}
+    collect = records.get("collect")
+    if collect is None or collect["last_ended_at"] is None:
+        checks.append(Check("service", "warn", "has never run here: install and start it "
+                                               "(README, Running as a service)"))
+    else:
+        ended = from_iso(collect["last_ended_at"])
+        limit = timedelta(seconds=max(3 * cfg.tick_seconds, cfg.tick_seconds + cfg.cycle_deadline_seconds + 60))
+        counts = f"{collect['errors']} job errors and {collect['missed']} missed runs since it started"
+        if ended is not None and now - ended > limit:
+            checks.append(Check("service", "fail", f"its last collection check ended {ago(ended, now)}: is it "
+                                                   "running? See `systemctl status monitor` and "
+                                                   "`journalctl -u monitor -e`"))
+        else:
+            checks.append(Check("service", "warn" if collect["errors"] else "ok",
+                                f"last collection check {ago(ended, now)} (pid {collect['pid']}); {counts}"
+                                + ("; see `journalctl -u monitor -p err`" if collect["errors"] else "")))
+    last = maintenance.last_maintenance(db) if db["maintenance_runs"].exists() else None
+    if last is None:
+        checks.append(Check("maintenance", "warn", f"never run: the service runs it daily at "
+                                                   f"{cfg.maintenance_time} {cfg.timezone}; `monitor maintain` "
+                                                   "runs it now"))
+    elif last["status"] != "ok":
+        checks.append(Check("maintenance", "fail", f"last run {ago(from_iso(last['started_at']), now)} failed: "
+                                                   f"{last['error']}"))
+    elif now - (from_iso(last["started_at"]) or now) > timedelta(hours=48):
+        checks.append(Check("maintenance", "warn", f"last run {ago(from_iso(last['started_at']), now)}: is the "
+                                                   "service running?"))
+    else:
+        checks.append(Check("maintenance", "ok", f"last run {ago(from_iso(last['started_at']), now)}, ok"))
+    if cfg.backup_keep:
+        folder = backup_folder(config)
+        found = maintenance.backups(folder)
+        if not found:
+            checks.append(Check("backups", "warn", f"none in {folder} yet: `monitor backup` makes one now"))
+        else:
+            newest = found[-1]
+            taken = datetime.fromtimestamp(newest.stat().st_mtime).astimezone()
+            age = ago(taken, now)
+            status: Status = "warn" if now - taken > timedelta(hours=48) else "ok"
+            checks.append(Check("backups", status, f"{len(found)} in {folder}, newest {newest.name} "
+                                                   f"({newest.stat().st_size / 1e6:.1f} MB, {age})"))
+    return checks
+
+
+# --- network --------------------------------------------------------------------------------
+
+
+def check_network(config: Config, now: datetime) -> list[Check]:
+    """Fetch and parse each source once, storing nothing; one line per source."""
+    from monitor.app import collectors_for
+    from monitor.sources import sources_from_config
+    from monitor.sources.http import HttpClient
+
+    collectors = {kind: c for c in collectors_for(config) for kind in c.kinds}
+    sources = sources_from_config(config)
+
+    async def probe(source: Any, client: HttpClient) -> Check:
+        from monitor.errors import CollectorError
+        from monitor.types import FetchState
+
+        area = f"network {source.name}"
+        collector = collectors.get(source.kind)
+        if collector is None:
+            return Check(area, "warn", f"no collector for sources of kind {source.kind!r}")
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(max(config.http.timeout * 2, 30)):
+                fetched = await collector.fetch(source, FetchState(source.id), client)
+            parsed = collector.parse(source, fetched, now)
+        except TimeoutError:
+            return Check(area, "fail", "no answer in time: is the site up, and is the network reachable?")
+        except CollectorError as error:
+            return Check(area, "fail", f"{error}: check the URL in a browser, or fix it in the config")
+        return Check(area, "ok", f"{len(parsed.items)} items in {time.monotonic() - started:.1f} s")
+
+    async def probe_all() -> list[Check]:
+        async with HttpClient(config.http) as client:
+            return list(await asyncio.gather(*(probe(source, client) for source in sources)))
+
+    return asyncio.run(probe_all())
+
+
+def run_checks(config_path: Path, *, network: bool = False, now: datetime | None = None) -> Iterator[Check]:
+    """Every check in order; later checks are skipped when what they need is broken."""
+    from monitor.types import utcnow
+
+    now = now or utcnow()
+    checks, config = check_config(config_path)
+    yield from checks
+    if config is None:
+        return
+    yield from check_credentials(config)
+    yield from check_disk(config)
+    checks, db = check_database(config)
+    yield from checks
+    if db is not None:
+        try:
+            if db["fetch_state"].exists():
+                yield from check_service(config, db, now)
+                yield from check_sources(config, db, now)
+        finally:
+            db.conn.close()
+    if network:
+        yield from check_network(config, now)
