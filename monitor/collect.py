@@ -21,10 +21,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping, TypeVar
 
 from monitor import schedule
+from monitor.cluster import ClusterIndex, signature
 from monitor.config import Config
 from monitor.errors import CollectorError
 from monitor.sources.base import Collector, Fetched, Parsed
@@ -195,6 +196,7 @@ class Collection:
         self.client_factory = client_factory or (lambda: HttpClient(config.http))
         # A whole-source deadline (all requests of one source), above the per-request one.
         self.deadline = deadline or max(config.http.timeout * 4, 60.0)
+        self._clusters: ClusterIndex | None = None
 
     def run(
         self,
@@ -235,6 +237,8 @@ class Collection:
                 report.results.append(result)
                 if on_result:
                     on_result(result)
+        window = timedelta(days=2 * self.config.clusters.window_days)
+        self.store.prune_signatures(now - window)
         report.ended_at = self.clock()
         return report
 
@@ -320,16 +324,17 @@ class Collection:
             return self._fail(source, state, started, now, error, cycle_id, status=fetched.status)
         for warning in parsed.warnings:
             log.warning("%s: %s", source.name, warning)
-        tags: Mapping[str, Tags] = {}
-        if self.tag is not None and parsed.items:
-            changed = self.store.changed_items(source, parsed.items)
-            tags = self.tag(changed) if changed else {}
+        changed = self.store.changed_items(source, parsed.items) if parsed.items else []
+        tags: Mapping[str, Tags] = self.tag(changed) if self.tag is not None and changed else {}
+        signatures = {item.id: signature(item.title, item.text) for item in changed}
         changes = {**fetched.state_changes, **parsed.state_changes}
         new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
                                            rng=self.rng, **_state_fields(changes))
         run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
         try:
-            counts = self.store.save_batch(source, parsed.items, new_state, run, now, tags=tags)
+            counts = self.store.save_batch(source, parsed.items, new_state, run, now, tags=tags,
+                                           signatures=signatures,
+                                           cluster_index=self._cluster_index(now) if changed else None)
         except Exception as error:
             from monitor.errors import StorageError
 
@@ -345,6 +350,12 @@ class Collection:
         return SourceResult(source, "ok", new=len(counts.new), updated=len(counts.updated), seen=counts.seen,
                             http_status=fetched.status, warnings=parsed.warnings, new_ids=counts.new,
                             next_due_at=new_state.next_due_at)
+
+    def _cluster_index(self, now: datetime) -> ClusterIndex:
+        """Loaded on the first new item of a cycle, then kept up to date by the store."""
+        if self._clusters is None:
+            self._clusters = self.store.load_cluster_index(self.config.clusters, now)
+        return self._clusters
 
     def _fail(self, source: Source, state: FetchState, started: datetime, now: datetime, error: CollectorError,
               cycle_id: str, status: int | None = None) -> SourceResult:
@@ -372,5 +383,5 @@ def _state_fields(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def _in_loop(factory: Callable[[], T]) -> T:
-    """Build an object inside the event loop (httpx clients belong to the loop that uses them)."""
+    """Build an object inside the event loop (aiohttp sessions belong to the loop that uses them)."""
     return factory()

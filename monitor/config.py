@@ -119,6 +119,18 @@ class ScheduleConfig:
     backoff_cap_hours: float = check(positive, default=24.0)  # cap of exponential back-off after failures
 
 
+def fraction(value: float) -> str | None:
+    return None if 0 < value <= 1 else "must be greater than 0 and at most 1"
+
+
+@dataclass(frozen=True)
+class ClustersConfig:
+    """How syndicated copies of one story are grouped."""
+
+    window_days: float = check(positive, default=3.0)  # copies published further apart are separate stories
+    threshold: float = check(fraction, default=0.5)  # estimated Jaccard similarity of headline + lead
+
+
 @dataclass(frozen=True)
 class FeedConfig:
     """One RSS/Atom feed."""
@@ -187,6 +199,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    clusters: ClustersConfig = field(default_factory=ClustersConfig)
     queries_settings: QueriesSettings = field(default_factory=QueriesSettings)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     feeds: tuple[FeedConfig, ...] = ()

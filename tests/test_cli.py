@@ -16,7 +16,7 @@ from monitor.cli import main
 from tests.conftest import DATA, REPO
 from tests.helpers import serve_files
 
-HEAVY = {"spacy", "praw", "prawcore", "feedparser", "httpx", "sqlite_utils", "matplotlib", "apscheduler", "jinja2"}
+HEAVY = {"spacy", "praw", "prawcore", "feedparser", "aiohttp", "httpx", "sqlite_utils", "matplotlib", "apscheduler", "jinja2"}
 
 
 def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -76,6 +76,7 @@ def static(
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def log_message(self, format: str, *args: object) -> None:  # keep test and demo output clean
         pass

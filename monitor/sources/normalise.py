@@ -11,7 +11,6 @@ import hashlib
 import html
 import re
 import unicodedata
-from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; removing them makes the same article
@@ -86,49 +85,30 @@ def clean_text(value: str | None) -> str:
     return " ".join(value.split())
 
 
-class _TextExtractor(HTMLParser):
-    BLOCK = frozenset(
-        "p div br li ul ol h1 h2 h3 h4 h5 h6 tr table blockquote pre section article header "
-        "footer figure figcaption hr dd dt dl".split()
-    )
-    SKIP = frozenset({"script", "style", "template", "noscript", "head", "title", "iframe", "object"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
+# Tags that start or end a block of text: they become line breaks before tags are stripped.
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|tr|table|blockquote|pre|section|article|header|footer|figure|"
+    r"figcaption|hr|dd|dt|dl)\b[^>]*>",
+    re.IGNORECASE,
+)
+_INVISIBLE = {"script", "style", "template", "noscript", "head", "title", "iframe", "object", "textarea", "select"}
 
 
 def html_to_text(markup: str | None) -> str:
-    """Plain text from HTML for tagging and search: paragraphs kept, scripts dropped."""
+    """Plain text from HTML for tagging and search: paragraphs kept, scripts dropped.
+
+    Block tags become line breaks, then an HTML5 parser (nh3) drops every tag and the
+    content of invisible ones, and entities are decoded.
+    """
     if not markup:
         return ""
     if "<" not in markup and "&" not in markup:
         text = markup
     else:
-        parser = _TextExtractor()
-        try:
-            parser.feed(markup)
-            parser.close()
-        except Exception:  # html.parser is lenient; this is a last resort on odd input
-            return clean_text(re.sub(r"<[^>]*>", " ", html.unescape(markup)))
-        text = "".join(parser.parts)
+        import nh3
+
+        text = html.unescape(nh3.clean(_BLOCK_TAG.sub("\n", markup), tags=set(), clean_content_tags=_INVISIBLE,
+                                       strip_comments=True))
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)

@@ -7,19 +7,22 @@ Everything that touches SQL is in this package: ``schema`` (migrations), ``db``
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from sqlite_utils import Database
 
 from monitor.store import items as _items
+from monitor.cluster import ClusterIndex, Signature
+from monitor.config import ClustersConfig
+from monitor.store import clusters as _clusters
 from monitor.store import state as _state
 from monitor.store import tags as _tags
 from monitor.store.db import connect, migrate, write
 from monitor.store.items import SaveCounts
 from monitor.store.state import Run
-from monitor.types import FetchState, Item, Source, Tags
+from monitor.types import FetchState, Item, Source, Tags, from_iso
 
 __all__ = ["Store", "open_store", "SaveCounts", "Run"]
 
@@ -75,12 +78,15 @@ class Store:
         now: datetime,
         *,
         tags: Mapping[str, Tags] | None = None,
+        signatures: Mapping[str, Signature | None] | None = None,
+        cluster_index: ClusterIndex | None = None,
     ) -> SaveCounts:
         """Store one source's batch, its new fetch state and its run row, all or nothing.
 
         The validators in ``state`` are only stored if the items are, so a failed
         batch is fetched again in full next time instead of being lost to a 304.
-        ``tags`` (by item id) are stored with the items they belong to.
+        ``tags`` (by item id) are stored with the items they belong to; new items
+        with a MinHash ``signature`` join their syndication cluster.
         """
         with write(self.db):
             counts = _items.save_items(self.db, source, items, now)
@@ -89,6 +95,24 @@ class Store:
                 found = (tags or {}).get(counts.incoming[item_id])
                 if found is not None:
                     _tags.save_tags(self.db, item_id, found, now)
+            indexed: list[tuple[str, Signature, datetime, str]] = []
+            batch_index = (ClusterIndex(cluster_index.window.total_seconds() / 86400, cluster_index.threshold)
+                           if cluster_index is not None else None)
+            for item_id in counts.new if signatures else ():
+                sig = signatures.get(counts.incoming[item_id])  # type: ignore[union-attr]
+                if sig is None:
+                    continue
+                published, title = self.db.execute(
+                    "SELECT published_at, title FROM items WHERE id = ?", [item_id]).fetchone()
+                _clusters.record_signature(self.db, item_id, published, sig)
+                if cluster_index is not None and batch_index is not None:
+                    when: datetime = from_iso(published)  # type: ignore[assignment]
+                    # a copy stored earlier, or an earlier copy in this same batch
+                    match = cluster_index.match(sig, title, when) or batch_index.match(sig, title, when)
+                    if match is not None:
+                        _clusters.join(self.db, item_id, match, now)
+                    batch_index.add(item_id, sig, when, title)
+                    indexed.append((item_id, sig, when, title))
             if counts.new:
                 state = dataclasses.replace(state, last_new_at=now)
             _state.put_state(self.db, state)
@@ -96,7 +120,23 @@ class Store:
                 self.db,
                 Run(**{**run.__dict__, "new": len(counts.new), "updated": len(counts.updated), "seen": counts.seen}),
             )
+        if cluster_index is not None:  # only once committed, so the index never holds rolled-back items
+            for item_id, sig, when, title in indexed:
+                cluster_index.add(item_id, sig, when, title)
         return counts
+
+    def load_cluster_index(self, config: ClustersConfig, now: datetime) -> ClusterIndex:
+        """The signatures of items recent enough to have copies arriving now."""
+        index = ClusterIndex(config.window_days, config.threshold)
+        for item_id, published, sig, title in _clusters.recent_signatures(
+                self.db, now - timedelta(days=2 * config.window_days)):
+            index.add(item_id, sig, published, title)
+        return index
+
+    def prune_signatures(self, older_than: datetime) -> int:
+        """Drop clustering signatures of items too old to have new copies."""
+        with write(self.db):
+            return _clusters.prune(self.db, older_than)
 
     def source_stats(self) -> list[dict]:
         return _state.source_stats(self.db)

@@ -177,6 +177,22 @@ def _clusters_and_engagement(db: Database) -> None:
     )
 
 
+@migrations(name="0004_cluster_signatures")
+def _cluster_signatures(db: Database) -> None:
+    db.executescript(
+        """
+        -- MinHash signatures of recent items, used only to find syndicated copies.
+        -- Rows older than the clustering window are pruned.
+        CREATE TABLE item_signatures (
+            item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            published_at TEXT NOT NULL,
+            signature BLOB NOT NULL
+        );
+        CREATE INDEX item_signatures_published ON item_signatures(published_at);
+        """
+    )
+
+
 @migrations(name="0007_service")
 def _service(db: Database) -> None:
     db.executescript(
