@@ -168,7 +168,10 @@ class Monitor:
         run.ended_at = self.clock()
         run.status = "failed" if errors else "ok"
         run.error = "; ".join(errors) or None
-        m.record_maintenance(db, run)
+        try:
+            m.record_maintenance(db, run)
+        except sqlite3.Error as error:  # a damaged file may refuse even this
+            errors.append(f"cannot record this maintenance run: {error}")
         for error in errors:
             log.error("maintenance: %s", error)
         log.info("maintenance: %s", maintenance_summary(run))

@@ -94,21 +94,35 @@ def secret_names(section: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield from secret_names(value, f"{prefix}[{index}]")
 
 
-def check_credentials(config: Config) -> list[Check]:
-    """Each secret the config names is present (as a systemd credential or in the environment).
+CREDENTIAL_STORE = Path("/etc/monitor/credentials")  # where the unit's LoadCredential= reads them
+
+
+def check_credentials(config: Config, store: Path = CREDENTIAL_STORE) -> list[Check]:
+    """Each secret the config names is present: as a systemd credential or in the environment
+    (as the service sees it), or in the unit's credential store (as root sees it from a shell).
     Values are never shown."""
     found = list(secret_names(config))
     if not found:
         return [Check("credentials", "ok", "none needed by this configuration")]
     checks = []
     for key, name in found:
+        stored = store / name
         if read_secret(name) is not None:
             checks.append(Check("credentials", "ok", f"{name} (for {key}) is present"))
+        elif _non_empty(stored):
+            checks.append(Check("credentials", "ok", f"{name} (for {key}) is present in {store}"))
         else:
             checks.append(Check("credentials", "fail",
-                                f"{name} (for {key}) is not set: put it in /etc/monitor/credentials/{name} "
+                                f"{name} (for {key}) is not set: put it in {stored} "
                                 f"(LoadCredential= in the unit) or in the environment"))
     return checks
+
+
+def _non_empty(path: Path) -> bool:
+    try:
+        return bool(path.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 # --- database -------------------------------------------------------------------------------

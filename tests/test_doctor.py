@@ -116,16 +116,23 @@ def test_credentials_are_reported_present_or_missing_but_never_shown(tmp_path, m
     config = Holder(Section("MONITOR_TEST_SECRET", "MONITOR_TEST_MISSING"))
     monkeypatch.setenv("MONITOR_TEST_SECRET", "s3cr3t-value")
     monkeypatch.delenv("MONITOR_TEST_MISSING", raising=False)
-    checks = check_credentials(config)  # type: ignore[arg-type]
+    store = tmp_path / "store"  # stands in for /etc/monitor/credentials
+    checks = check_credentials(config, store)  # type: ignore[arg-type]
     lines = [c.line() for c in checks]
     assert lines[0] == "OK    credentials: MONITOR_TEST_SECRET (for mail.client_secret_env) is present"
-    assert lines[1].startswith("FAIL  credentials: MONITOR_TEST_MISSING (for mail.password_env) is not set: "
-                               "put it in /etc/monitor/credentials/MONITOR_TEST_MISSING")
+    assert lines[1] == (f"FAIL  credentials: MONITOR_TEST_MISSING (for mail.password_env) is not set: put it in "
+                        f"{store}/MONITOR_TEST_MISSING (LoadCredential= in the unit) or in the environment")
     assert not any("s3cr3t" in line for line in lines)
+    # Root in a shell sees the unit's credential store, and says so.
+    store.mkdir()
+    (store / "MONITOR_TEST_MISSING").write_text("stored-s3cr3t\n")
+    lines = [c.line() for c in check_credentials(config, store)]  # type: ignore[arg-type]
+    assert lines[1] == f"OK    credentials: MONITOR_TEST_MISSING (for mail.password_env) is present in {store}"
+    (store / "MONITOR_TEST_MISSING").unlink()
     # A systemd credential file is found first, and its value is not shown either.
     creds = tmp_path / "creds"
     creds.mkdir()
     (creds / "MONITOR_TEST_MISSING").write_text("another-s3cr3t\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
-    lines = [c.line() for c in check_credentials(config)]  # type: ignore[arg-type]
+    lines = [c.line() for c in check_credentials(config, store)]  # type: ignore[arg-type]
     assert all(line.startswith("OK ") for line in lines) and not any("s3cr3t" in line for line in lines)
