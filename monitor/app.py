@@ -170,10 +170,10 @@ class Monitor:
         run.error = "; ".join(errors) or None
         try:
             m.record_maintenance(db, run)
-        except sqlite3.Error as error:  # a damaged file may refuse even this
-            errors.append(f"cannot record this maintenance run: {error}")
-        for error in errors:
-            log.error("maintenance: %s", error)
+        except sqlite3.Error as failure:  # a damaged file may refuse even this
+            errors.append(f"cannot record this maintenance run: {failure}")
+        for problem in errors:
+            log.error("maintenance: %s", problem)
         log.info("maintenance: %s", maintenance_summary(run))
         return run
 

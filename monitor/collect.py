@@ -280,9 +280,9 @@ class Collection:
                         for future in sorted(waiting, key=lambda f: polled.index(futures[f])):
                             source = futures[future]
                             state = states.get(source.id) or FetchState(source.id)
-                            error = CollectorError(f"still fetching when the cycle's {cycle_deadline:g} s deadline "
-                                                   "passed; abandoned")
-                            yield self._fail(source, state, self.clock(), self.clock(), error, cycle_id)
+                            abandoned = CollectorError(f"still fetching when the cycle's {cycle_deadline:g} s "
+                                                       "deadline passed; abandoned")
+                            yield self._fail(source, state, self.clock(), self.clock(), abandoned, cycle_id)
                         waiting = set()
             finally:
                 runner.cancel_all()
