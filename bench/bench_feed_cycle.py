@@ -59,7 +59,7 @@ def serve(feeds: int, items: int, latency: float, port_queue: "multiprocessing.Q
         time.sleep(3600)
 
 
-def run_ours(urls: list[str], workers: int, tmp: Path) -> tuple[float, float, int]:
+def run_ours(urls: list[str], workers: int, tmp: Path) -> tuple[float, float, int, float]:
     from monitor.app import open_monitor
     from monitor.config import config_from_dict
 
@@ -69,15 +69,16 @@ def run_ours(urls: list[str], workers: int, tmp: Path) -> tuple[float, float, in
         "feeds": [{"name": f"feed {i}", "url": url} for i, url in enumerate(urls)],
     })
     with open_monitor(config) as monitor:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         first = monitor.collect()
         first_time = time.perf_counter() - start
+        first_cpu = time.process_time() - cpu
         start = time.perf_counter()
         second = monitor.collect(force=True)
         second_time = time.perf_counter() - start
         assert first.count("ok") == len(urls), first.summary()
         assert second.count("not_modified") == len(urls), second.summary()
-        return first_time, second_time, first.new
+        return first_time, second_time, first.new, first_cpu
 
 
 def run_reader(urls: list[str], workers: int, tmp: Path) -> tuple[float, float, int] | None:
@@ -136,6 +137,8 @@ def main() -> None:
             line += f"{theirs[index]:>9.2f}s{theirs[index] / ideal:>8.2f}x{ours[index] / theirs[index]:>12.2f}x"
         print(line)
     print(f"items stored: ours {ours[2]}" + (f", reader {theirs[2]}" if theirs else ""))
+    print(f"first cycle CPU time (ours, both threads): {ours[3]:.2f} s of {ours[0]:.2f} s wall "
+          f"({ours[3] / ours[0]:.0%}: close to 100% means bounded by CPU, not by waiting)")
     if not theirs and not args.no_reader:
         print("(reader not installed: pip install -e '.[bench]' to compare)")
 

@@ -228,7 +228,7 @@ def _describe_bozo(error: BaseException) -> str:
 class FeedCollector:
     """RSS/Atom feeds and news-search feeds: conditional GET, then :func:`parse_feed`."""
 
-    kinds = ("feed", "query")
+    kinds: tuple[str, ...] = ("feed", "query")
 
     async def fetch(self, source: Source, state: FetchState, client: HttpClient) -> Fetched:
         url = state.url or source.url

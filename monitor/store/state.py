@@ -6,7 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlite_utils import Database
 
@@ -50,8 +50,8 @@ def sync_sources(db: Database, sources: Iterable[Source], now: datetime) -> None
         db.execute("UPDATE sources SET active = 0, updated_at = ? WHERE id = ? AND active = 1", [stamp, source_id])
 
 
-def _row_to_state(row: dict) -> FetchState:
-    values = {}
+def _row_to_state(row: dict[str, Any]) -> FetchState:
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(FetchState):
         value = row.get(f.name)
         values[f.name] = from_iso(value) if f.name in _TIME_FIELDS else value
