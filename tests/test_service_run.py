@@ -44,7 +44,8 @@ def test_run_collects_tells_systemd_and_stops_cleanly_on_sigterm(server, tmp_pat
                             stderr=stderr)
         try:
             wait_until(lambda: query(db, "SELECT COUNT(*) FROM items") == [(29,)], 20, "29 items stored")
-            wait_until(lambda: len(server.requests_to("/herald.xml")) >= 2, 10, "a second poll of Herald")
+            wait_until(lambda: all(f"{name}: not modified" in log.read_text() for name in ("Gazette", "Herald")),
+                       10, "a second poll of each source")
             wait_until(lambda: len(notify.with_key("WATCHDOG")) >= 2, 10, "watchdog pings")
             wait_until(lambda: any("2 sources" in m["STATUS"] for m in notify.with_key("STATUS")), 10,
                        "a STATUS with the cycle's summary")
