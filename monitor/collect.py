@@ -67,6 +67,7 @@ class CycleReport:
     started_at: datetime
     results: list[SourceResult] = field(default_factory=list)
     ended_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)  # one line each about steps after the sources
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -183,6 +184,7 @@ class Collection:
         rng: random.Random | None = None,
         client_factory: Callable[[], HttpClient] | None = None,
         deadline: float | None = None,
+        unavailable: Mapping[str, str] | None = None,
     ):
         self.config = config
         self.store = store
@@ -196,6 +198,8 @@ class Collection:
         self.client_factory = client_factory or (lambda: HttpClient(config.http))
         # A whole-source deadline (all requests of one source), above the per-request one.
         self.deadline = deadline or max(config.http.timeout * 4, 60.0)
+        # Kinds whose collector cannot run this time (e.g. no credentials): kind -> reason.
+        self.unavailable = dict(unavailable or {})
         self._clusters: ClusterIndex | None = None
 
     def run(
@@ -228,8 +232,12 @@ class Collection:
                 on_result(result)
         unknown = [s for s in polled if s.kind not in self.by_kind]
         for source in unknown:
-            result = SourceResult(source, "skipped", error=f"no collector for sources of kind {source.kind!r}")
+            reason = self.unavailable.get(source.kind) or f"no collector for sources of kind {source.kind!r}"
+            result = SourceResult(source, "skipped", error=reason,
+                                  next_due_at=states[source.id].next_due_at if source.id in states else None)
             report.results.append(result)
+            if on_result:
+                on_result(result)
         polled = [s for s in polled if s.kind in self.by_kind]
         if polled:
             for result in self._run_polled(polled, states, report.cycle_id, stop=stop,
@@ -328,24 +336,40 @@ class Collection:
         tags: Mapping[str, Tags] = self.tag(changed) if self.tag is not None and changed else {}
         signatures = {item.id: signature(item.title, item.text) for item in changed}
         changes = {**fetched.state_changes, **parsed.state_changes}
-        new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
-                                           rng=self.rng, **_state_fields(changes))
-        run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
+        failure = fetched.failure
+        if failure is None:
+            new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
+                                               rng=self.rng, **_state_fields(changes))
+            run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
+        else:  # failed part-way: store what came before the failure, and back off
+            new_state = dataclasses.replace(
+                schedule.after_failure(state, now, sched, error=str(failure), status=failure.status,
+                                       retry_after=failure.retry_after, rng=self.rng),
+                **_state_fields(changes))
+            run = Run(cycle_id, source.id, started, now, "failed", failure.status, error=str(failure))
         try:
             counts = self.store.save_batch(source, parsed.items, new_state, run, now, tags=tags,
-                                           signatures=signatures,
+                                           signatures=signatures, deleted=parsed.deleted,
                                            cluster_index=self._cluster_index(now) if changed else None)
         except Exception as error:
             from monitor.errors import StorageError
 
-            failure = StorageError(f"could not store {len(parsed.items)} items; nothing of this batch was kept")
-            failure.__cause__ = error
-            log.error("%s: %s", source.name, failure)
+            stored = StorageError(f"could not store {len(parsed.items)} items; nothing of this batch was kept")
+            stored.__cause__ = error
+            log.error("%s: %s", source.name, stored)
             self.store.record_failure(
-                schedule.after_failure(state, now, sched, error=str(failure), rng=self.rng),
-                Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(failure)),
+                schedule.after_failure(state, now, sched, error=str(stored), rng=self.rng),
+                Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(stored)),
             )
-            return SourceResult(source, "failed", error=str(failure), http_status=fetched.status)
+            return SourceResult(source, "failed", error=str(stored), http_status=fetched.status)
+        if failure is not None:
+            message = (f"{failure}; kept {len(counts.new)} new and {len(counts.updated)} updated items"
+                       " fetched before it")
+            log.error("%s: %s (failure %d; next try %s UTC)", source.name, message, new_state.failures,
+                      f"{new_state.next_due_at:%Y-%m-%d %H:%M}" if new_state.next_due_at else "?")
+            return SourceResult(source, "failed", new=len(counts.new), updated=len(counts.updated),
+                                seen=counts.seen, error=message, http_status=failure.status,
+                                warnings=parsed.warnings, new_ids=counts.new, next_due_at=new_state.next_due_at)
         log.info("%s: %d new, %d updated, %d seen", source.name, len(counts.new), len(counts.updated), counts.seen)
         return SourceResult(source, "ok", new=len(counts.new), updated=len(counts.updated), seen=counts.seen,
                             http_status=fetched.status, warnings=parsed.warnings, new_ids=counts.new,

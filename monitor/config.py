@@ -132,6 +132,15 @@ class ClustersConfig:
 
 
 @dataclass(frozen=True)
+class TaggerConfig:
+    """Which relevance model tags items, and from which score an item is relevant."""
+
+    model: str = ""  # a directory written by `monitor train`; empty = the model shipped in the package
+    threshold: float | None = check(lambda v: fraction(v) if v is not None else None, default=None)
+    batch_size: int = check(positive, default=64)  # items per spaCy batch
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     """One RSS/Atom feed."""
 
@@ -162,6 +171,73 @@ class QueriesSettings:
     url_template: str = check(
         _template, default="https://news.google.com/rss/search?q={terms}&hl=en-GB&gl=GB&ceid=GB:en"
     )
+
+
+_SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
+# Reddit's API rules: "<platform>:<app ID>:<version string> (by /u/<reddit username>)".
+_REDDIT_USER_AGENT = re.compile(r"[^\s:]+:[^\s:]+:[^\s:]+ \(by /?u/[A-Za-z0-9_-]{3,20}\)")
+
+
+def subreddit_name(value: str) -> str | None:
+    """A subreddit's name as Reddit spells it, without ``r/`` (``Parenting``, ``all``)."""
+    if value.lower().startswith(("r/", "/r/")):
+        return f"write the name without r/ (e.g. {value.split('/')[-1]!r})"
+    if not _SUBREDDIT.fullmatch(value):
+        return "not a subreddit name (2-21 letters, digits or _)"
+    return None
+
+
+def reddit_user_agent(value: str) -> str | None:
+    """Reddit blocks generic user agents; it asks for a descriptive, versioned one."""
+    if value and not _REDDIT_USER_AGENT.fullmatch(value.strip()):
+        return ("must have Reddit's form '<platform>:<app id>:<version> (by /u/<name>)',"
+                " e.g. 'python:org.example.monitor:0.1 (by /u/your_account)'")
+    return None
+
+
+@dataclass(frozen=True)
+class RedditSubredditConfig:
+    """One subreddit whose newest posts are collected."""
+
+    name: str = check(subreddit_name)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedditSearchConfig:
+    """One Reddit keyword search, newest posts first, in one subreddit or ``all``."""
+
+    query: str = check(non_empty)
+    subreddit: str = check(subreddit_name, default="all")
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedditConfig:
+    """Public Reddit posts through Reddit's API (read-only app authentication).
+
+    The credentials are read from the environment variables (or systemd credentials)
+    named here, never from this file; ``oauth_url``/``reddit_url`` point at Reddit
+    unless a test or the demo points them at a local server.
+    """
+
+    user_agent: str = check(reddit_user_agent, default="")
+    client_id_env: str = check(env_name, default="REDDIT_CLIENT_ID")
+    client_secret_env: str = check(env_name, default="REDDIT_CLIENT_SECRET")
+    oauth_url: str = check(http_url, default="https://oauth.reddit.com")
+    reddit_url: str = check(http_url, default="https://www.reddit.com")
+    include_nsfw: bool = False  # posts marked over 18 are skipped unless true
+    hash_authors: bool = True  # store a keyed hash of the username, never the name
+    recheck_days: float = check(positive, default=7.0)  # re-check posts this young for upstream deletion
+    comments: bool = False  # also collect top-level comments of posts the tagger found relevant
+    comments_per_post: int = check(positive, default=20)  # the top this many top-level comments of each
+    subreddits: tuple[RedditSubredditConfig, ...] = ()
+    searches: tuple[RedditSearchConfig, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        """True when any Reddit source is configured."""
+        return bool(self.subreddits or self.searches)
 
 
 @dataclass(frozen=True)
@@ -200,10 +276,12 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     clusters: ClustersConfig = field(default_factory=ClustersConfig)
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
     queries_settings: QueriesSettings = field(default_factory=QueriesSettings)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     feeds: tuple[FeedConfig, ...] = ()
     queries: tuple[QueryConfig, ...] = ()
+    reddit: RedditConfig = field(default_factory=RedditConfig)
     path: str = field(default="<defaults>", metadata={"internal": True})
 
 
@@ -278,6 +356,23 @@ def _check_unique(config: Config, problems: list[str]) -> None:
                     " (names must differ in letters or digits)"
                 )
             seen.setdefault(key, index)
+    reddit = config.reddit
+    if reddit.enabled and not reddit.user_agent.strip():
+        problems.append("reddit.user_agent: missing required value (Reddit requires a descriptive user agent,"
+                        " e.g. 'python:org.example.monitor:0.1 (by /u/your_account)')")
+    names: dict[str, int] = {}
+    for index, sub in enumerate(reddit.subreddits):
+        if sub.name.lower() in names:
+            problems.append(f"reddit.subreddits[{index}].name: {sub.name!r} is already reddit.subreddits"
+                            f"[{names[sub.name.lower()]}]")
+        names.setdefault(sub.name.lower(), index)
+    searches: dict[str, int] = {}
+    for index, search in enumerate(reddit.searches):
+        key = slugify(f"{search.query} {search.subreddit}")
+        if key in searches:
+            problems.append(f"reddit.searches[{index}]: the same search as reddit.searches[{searches[key]}]"
+                            " (query and subreddit must differ in letters or digits)")
+        searches.setdefault(key, index)
 
 
 def _join(path: str, key: str) -> str:

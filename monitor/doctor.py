@@ -78,8 +78,11 @@ def check_config(path: Path) -> tuple[list[Check], Config | None]:
 
 
 def secret_names(section: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(dotted key, environment name) of every ``*_env`` key in the config."""
+    """(dotted key, environment name) of every ``*_env`` key in the config, leaving out
+    sections that say they are not in use (``enabled`` false, as ``[reddit]`` without sources)."""
     if dataclasses.is_dataclass(section):
+        if getattr(section, "enabled", True) is False:
+            return
         for f in dataclasses.fields(section):
             if f.metadata.get("internal"):
                 continue

@@ -17,10 +17,12 @@ def demo(db_path: Path) -> None:
     """Run the pipeline offline on the project's invented demo corpus.
 
     Serves a dozen invented news feeds (relevant stories and look-alike noise:
-    dog grooming, beard care, ski pistes ...) and a news-search endpoint on
-    127.0.0.1, collects them into a fresh database, and prints what it did.
-    Needs no configuration file and no internet. Every outlet, person and
-    figure in the corpus is fictional.
+    dog grooming, beard care, ski pistes ...), a news-search endpoint and 40
+    invented Reddit posts (through a fake Reddit API that the real praw reads
+    with dummy credentials) on 127.0.0.1, collects them into a fresh database,
+    and prints what it did. Needs no configuration file, no credentials and no
+    internet. Every outlet, person, username and figure in the corpus is
+    fictional.
     """
     from monitor.demo import run_demo
 

@@ -177,3 +177,35 @@ def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug or "source"
+
+
+def plain_text(value: str | None) -> str:
+    """Plain text kept as written (Markdown, a post's body): control characters dropped,
+    line ends normalised, runs of blank lines collapsed. Nothing is unescaped or parsed."""
+    if not value:
+        return ""
+    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+AUTHOR_HASH_LENGTH = 16  # hex characters: 64 bits, no collisions among millions of authors
+
+
+def author_hash(name: str | None, key: bytes) -> str | None:
+    """A keyed, one-way pseudonym for a username (HMAC-SHA256, truncated).
+
+    The same author always gets the same hash under one key, so an analyst can count
+    posts per author without the database ever holding a name; without the key a
+    hash cannot be reversed by hashing a list of known usernames. Usernames are
+    compared case-insensitively, as Reddit does. Deleted or missing authors
+    (``None``, ``""``, ``[deleted]``, ``[removed]``) have no hash.
+    """
+    import hmac
+
+    if not name or not name.strip() or name.strip() in ("[deleted]", "[removed]"):
+        return None
+    if not key:
+        raise ValueError("author_hash needs a non-empty key")
+    digest = hmac.new(key, name.strip().casefold().encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return digest.hexdigest()[:AUTHOR_HASH_LENGTH]

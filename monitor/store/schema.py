@@ -193,6 +193,68 @@ def _cluster_signatures(db: Database) -> None:
     )
 
 
+@migrations(name="0005_settings")
+def _settings(db: Database) -> None:
+    db.executescript(
+        """
+        -- Small pieces of durable state that belong to no table of their own
+        -- (e.g. where an interrupted `monitor retag --all` had got to).
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations(name="0006_reddit")
+def _reddit(db: Database) -> None:
+    db.executescript(
+        """
+        -- Reddit posts as an analyst wants them: the subreddit, NSFW flag and linked
+        -- URL (kept in items.extra) as columns. author is a keyed hash, never a name.
+        -- Posts deleted or removed upstream keep only id, times and deleted_at.
+        CREATE VIEW reddit_posts AS
+        SELECT id, source_id, json_extract(extra, '$.subreddit') AS subreddit, title, text, url,
+               json_extract(extra, '$.link') AS link, author AS author_hash, published_at,
+               popularity AS reddit_score, comments AS num_comments,
+               json_extract(extra, '$.nsfw') AS nsfw, json_extract(extra, '$.flair') AS flair,
+               relevant, score, collected_at, deleted_at
+        FROM items WHERE media = 'reddit';
+        CREATE INDEX items_reddit_subreddit ON items(json_extract(extra, '$.subreddit'))
+            WHERE media = 'reddit';
+        -- The deletion re-check reads recent items of one medium.
+        CREATE INDEX items_media_published ON items(media, published_at);
+
+        -- One row per re-check of stored Reddit posts against Reddit (monitor recheck):
+        -- evidence that content deleted upstream was purged here.
+        -- checked: posts asked about; purged: deleted or removed upstream, content
+        -- purged; authors_cleared: author account deleted, author hash removed.
+        CREATE TABLE rechecks (
+            id INTEGER PRIMARY KEY,
+            media TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT NOT NULL,
+            since TEXT NOT NULL,
+            checked INTEGER NOT NULL DEFAULT 0,
+            purged INTEGER NOT NULL DEFAULT 0,
+            authors_cleared INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+
+        -- Reddit posts whose top-level comments were fetched ([reddit] comments = true),
+        -- so each post's comments are fetched once. Comments are items (id t1_...)
+        -- with extra.parent = the post's id.
+        CREATE TABLE comment_fetches (
+            item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            fetched_at TEXT NOT NULL,
+            comments INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+
+
 @migrations(name="0007_service")
 def _service(db: Database) -> None:
     db.executescript(
