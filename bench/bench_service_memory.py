@@ -84,7 +84,7 @@ def main() -> None:
                 message = sock.recv(65536).decode()
                 if message.startswith("READY=1"):
                     ready_rss = rss_kib(process.pid)
-                match = re.search(r"STATUS=last poll .*; (\d+) checks?,", message)
+                match = re.search(r"STATUS=.*; (\d+) checks?,", message)
                 if not match:
                     continue
                 checks = int(match.group(1))

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, AbstractSet, Callable, Mapping
 
 from monitor.collect import Collection, CycleReport, SourceResult, TagFunction
 from monitor.config import Config, read_secret
@@ -137,13 +137,13 @@ class Monitor:
         return RetagResult(done, version)
 
     # collectors
-    def collectors(self) -> list[Collector]:
-        """The collectors that can run now. Reddit's needs its credentials: without
-        them it is left out (see :meth:`unavailable_kinds`)."""
+    def collectors(self, sources: list[Source] | None = None) -> list[Collector]:
+        """The collectors that can run now (for ``sources``, by default all). Reddit's needs
+        its credentials: without them it is left out (see :meth:`unavailable_kinds`)."""
         from monitor.sources.feeds import FeedCollector
 
         collectors: list[Collector] = [FeedCollector()]
-        if any(s.kind in REDDIT_KINDS for s in self.sources):
+        if any(s.kind in REDDIT_KINDS for s in (self.sources if sources is None else sources)):
             reddit, _problem = self.reddit_collector()
             if reddit is not None:
                 collectors.append(reddit)
@@ -190,23 +190,27 @@ class Monitor:
         on_result: Callable[[SourceResult], None] | None = None,
         stop: threading.Event | None = None,
         cycle_deadline: float | None = None,
+        media: AbstractSet[str] | None = None,
     ) -> CycleReport:
-        """Run one collection cycle over all sources, or those named.
+        """Run one collection cycle over all sources, or those named, or those of ``media``.
 
         The service passes ``scheduled=True`` (only sources whose due time has come), a
-        ``cycle_deadline`` in seconds and a ``stop`` event (see :meth:`Collection.run`).
+        ``cycle_deadline`` in seconds and a ``stop`` event (see :meth:`Collection.run`),
+        and runs Reddit (``media={"reddit"}``) and everything else as separate jobs.
         Sources whose collector cannot run (Reddit without credentials) are reported
         as skipped, with one warning for all of them; the others are collected. With
         ``[reddit] comments`` on, the top-level comments of relevant new posts are
         fetched afterwards (see :meth:`collect_comments`), noted in ``report.notes``.
         """
         sources = self.find_sources(names) if names else self.sources
+        if media is not None:
+            sources = [s for s in sources if s.media in media]
         unavailable = self.unavailable_kinds()
         if unavailable and any(s.kind in unavailable for s in sources):
             reason = next(iter(unavailable.values()))
             count = sum(1 for s in sources if s.kind in unavailable)
             log.warning("%s; skipping %d Reddit source(s), collecting the rest", reason, count)
-        collectors = self.collectors()
+        collectors = self.collectors(sources)
         try:
             collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
                                     unavailable=unavailable)
@@ -215,7 +219,8 @@ class Monitor:
             from monitor.sources.reddit import RedditCollector
 
             reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)
-            if self.config.reddit.comments and reddit is not None and not names:
+            if self.config.reddit.comments and reddit is not None and not names and \
+                    (media is None or "reddit" in media):
                 note = self.collect_comments(reddit, stop=stop)
                 if note:
                     report.notes.append(note)
@@ -438,6 +443,25 @@ class Monitor:
             log.error("maintenance: %s", problem)
         log.info("maintenance: %s", maintenance_summary(run))
         return run
+
+def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_secret
+                     ) -> tuple[list[Collector], dict[str, str]]:
+    """Collectors for a test fetch that stores nothing (``monitor doctor --network``), so
+    without an author-hash key; and the source kinds that cannot be fetched, with why."""
+    from monitor.sources.feeds import FeedCollector
+
+    collectors: list[Collector] = [FeedCollector()]
+    unavailable: dict[str, str] = {}
+    if config.reddit.enabled:
+        from monitor.sources.reddit import RedditCollector, load_credentials
+
+        credentials, problem = load_credentials(config.reddit, secret)
+        if credentials is None:
+            unavailable = {kind: problem or "Reddit credentials missing" for kind in REDDIT_KINDS}
+        else:
+            collectors.append(RedditCollector(config.reddit, credentials, timeout=config.http.timeout))
+    return collectors, unavailable
+
 
 def database_bytes(store: Store) -> int:
     """Size of the database's content (pages in use), which is about what a backup needs."""

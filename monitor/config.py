@@ -252,6 +252,9 @@ class ServiceConfig:
     # A job running longer than this means the service is stuck: the systemd watchdog is
     # no longer fed, and systemd restarts the service.
     stall_minutes: float = check(positive, default=30.0)
+    # Hours between two re-checks of recent Reddit posts for deletions upstream (which
+    # are then purged here, as Reddit's terms require).
+    recheck_hours: float = check(positive, default=6.0)
     # Daily maintenance (integrity check, optimise, backup, retention) at this local time.
     maintenance_time: str = check(hh_mm, default="03:30")
     timezone: str = check(timezone_name, default="Europe/London")

@@ -238,6 +238,24 @@ def check_sources(config: Config, db: Any, now: datetime) -> list[Check]:
     return checks
 
 
+def check_recheck(config: Config, db: Any, now: datetime) -> Check:
+    """Reddit posts deleted upstream must be purged here: is the re-check running?"""
+    from monitor.store.state import last_recheck
+
+    last = last_recheck(db, "reddit")
+    hours = config.service.recheck_hours
+    if last is None:
+        return Check("reddit re-check", "warn", f"never run: the service runs it every {hours:g} h; "
+                                                "`monitor recheck` runs it now")
+    when = ago(last.started_at, now)
+    if last.error:
+        return Check("reddit re-check", "fail", f"last run {when} stopped early: {last.error}")
+    if now - last.started_at > timedelta(hours=2 * hours + 1):
+        return Check("reddit re-check", "warn", f"last run {when}, more than twice {hours:g} h ago: is the "
+                                                "service running?")
+    return Check("reddit re-check", "ok", f"last run {when}: {last.checked} checked, {last.purged} purged")
+
+
 def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
     """Whether ``monitor run`` is alive (its collection job ran recently), and maintenance."""
     from monitor.store import maintenance
@@ -246,22 +264,28 @@ def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
     cfg = config.service
     checks = []
     records = job_records(db) if db["service_jobs"].exists() else {}
-    collect = records.get("collect")
-    if collect is None or collect["last_ended_at"] is None:
+    polls = [records[job] for job in ("collect", "reddit") if job in records and records[job]["last_ended_at"]]
+    if not polls:
         checks.append(Check("service", "warn", "has never run here: install and start it "
                                                "(README, Running as a service)"))
     else:
-        ended = from_iso(collect["last_ended_at"])
+        ended = max(from_iso(job["last_ended_at"]) or now for job in polls)
         limit = timedelta(seconds=max(3 * cfg.tick_seconds, cfg.tick_seconds + cfg.cycle_deadline_seconds + 60))
-        counts = f"{collect['errors']} job errors and {collect['missed']} missed runs since it started"
-        if ended is not None and now - ended > limit:
+        errors = sum(job["errors"] for job in records.values())
+        missed = sum(job["missed"] for job in records.values())
+        failing = sorted(job["job"] for job in records.values() if job["last_status"] == "failed")
+        if now - ended > limit:
             checks.append(Check("service", "fail", f"its last collection check ended {ago(ended, now)}: is it "
                                                    "running? See `systemctl status monitor` and "
                                                    "`journalctl -u monitor -e`"))
         else:
-            checks.append(Check("service", "warn" if collect["errors"] else "ok",
-                                f"last collection check {ago(ended, now)} (pid {collect['pid']}); {counts}"
-                                + ("; see `journalctl -u monitor -p err`" if collect["errors"] else "")))
+            text = (f"last collection check {ago(ended, now)} (pid {polls[0]['pid']}); {errors} job errors and "
+                    f"{missed} missed runs since it started")
+            if failing:
+                text += f"; last run failed: {', '.join(failing)}; see `journalctl -u monitor -p err`"
+            checks.append(Check("service", "warn" if failing else "ok", text))
+    if config.reddit.enabled and db["rechecks"].exists():
+        checks.append(check_recheck(config, db, now))
     last = maintenance.last_maintenance(db) if db["maintenance_runs"].exists() else None
     if last is None:
         checks.append(Check("maintenance", "warn", f"never run: the service runs it daily at "
@@ -293,13 +317,22 @@ def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
 # --- network --------------------------------------------------------------------------------
 
 
+def stored_secret(name: str, store: Path = CREDENTIAL_STORE) -> str | None:
+    """A secret as the service would see it, else from the unit's credential store (root's view)."""
+    value = read_secret(name)
+    if value is None and _non_empty(store / name):
+        value = (store / name).read_text(encoding="utf-8").strip()
+    return value
+
+
 def check_network(config: Config, now: datetime) -> list[Check]:
     """Fetch and parse each source once, storing nothing; one line per source."""
-    from monitor.app import collectors_for
+    from monitor.app import probe_collectors
     from monitor.sources import sources_from_config
     from monitor.sources.http import HttpClient
 
-    collectors = {kind: c for c in collectors_for(config) for kind in c.kinds}
+    found, unavailable = probe_collectors(config, stored_secret)
+    collectors = {kind: c for c in found for kind in c.kinds}
     sources = sources_from_config(config)
 
     async def probe(source: Any, client: HttpClient) -> Check:
@@ -307,6 +340,8 @@ def check_network(config: Config, now: datetime) -> list[Check]:
         from monitor.types import FetchState
 
         area = f"network {source.name}"
+        if source.kind in unavailable:
+            return Check(area, "fail", unavailable[source.kind])
         collector = collectors.get(source.kind)
         if collector is None:
             return Check(area, "warn", f"no collector for sources of kind {source.kind!r}")
@@ -325,7 +360,13 @@ def check_network(config: Config, now: datetime) -> list[Check]:
         async with HttpClient(config.http) as client:
             return list(await asyncio.gather(*(probe(source, client) for source in sources)))
 
-    return asyncio.run(probe_all())
+    try:
+        return asyncio.run(probe_all())
+    finally:
+        for collector in found:
+            close = getattr(collector, "close", None)
+            if close is not None:
+                close()
 
 
 def run_checks(config_path: Path, *, network: bool = False, now: datetime | None = None) -> Iterator[Check]:

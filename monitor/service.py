@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
@@ -33,8 +33,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.app import Monitor, maintenance_summary, open_monitor
-from monitor.collect import CycleReport
 from monitor.config import Config
+from monitor.errors import MonitorError
 from monitor.notify import Notifier, watchdog_interval
 from monitor.store import jobs as job_store
 from monitor.types import utcnow
@@ -129,8 +129,7 @@ class Service:
     monitor: Monitor | None = field(default=None, init=False)
     stopping: threading.Event = field(default_factory=threading.Event, init=False)
     stats: dict[str, JobStats] = field(default_factory=dict, init=False)
-    last_cycle: CycleReport | None = field(default=None, init=False)
-    last_cycle_line: str = field(default="no source polled yet", init=False)
+    last_polls: dict[str, str] = field(default_factory=dict, init=False)  # job -> its last poll's summary
 
     def __post_init__(self) -> None:
         cfg = self.config.service
@@ -144,12 +143,23 @@ class Service:
     # --- life cycle ------------------------------------------------------------------------
 
     def job_names(self) -> list[str]:
-        return ["collect", "maintenance"]
+        """The jobs this configuration needs: Reddit's only with Reddit sources and credentials."""
+        names = ["collect"]
+        if self.reddit_ready:
+            names += ["reddit", "recheck"]
+        return names + ["maintenance"]
+
+    @property
+    def reddit_ready(self) -> bool:
+        return self.monitor is not None and self.config.reddit.enabled and not self.monitor.unavailable_kinds()
 
     def start(self) -> None:
         """Open (and migrate) the database, schedule the jobs, start, and tell systemd we are ready."""
         cfg = self.config.service
         self.monitor = open_monitor(self.config, clock=self.clock)
+        if self.config.reddit.enabled and not self.reddit_ready:
+            problem = next(iter(self.monitor.unavailable_kinds().values()))
+            log.error("%s: Reddit sources are not collected or re-checked; provide them and restart", problem)
         self.stats = {name: JobStats() for name in self.job_names()}
         job_store.service_started(self.monitor.store.db, self.job_names(), os.getpid(), self.clock())
 
@@ -160,8 +170,15 @@ class Service:
         )
         scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         now = datetime.now().astimezone()
-        scheduler.add_job(self._runner("collect", self.collect_job), IntervalTrigger(seconds=cfg.tick_seconds),
-                          id="collect", name="collect", next_run_time=now)
+        every_tick = IntervalTrigger(seconds=cfg.tick_seconds)
+        scheduler.add_job(self._runner("collect", self.collect_job), every_tick, id="collect", name="collect",
+                          next_run_time=now)
+        if self.reddit_ready:
+            scheduler.add_job(self._runner("reddit", self.reddit_job), IntervalTrigger(seconds=cfg.tick_seconds),
+                              id="reddit", name="reddit", next_run_time=now)
+            scheduler.add_job(self._runner("recheck", self.recheck_job),
+                              IntervalTrigger(seconds=cfg.recheck_hours * 3600), id="recheck", name="recheck",
+                              next_run_time=self._recheck_due(now))
         hour, minute = (int(part) for part in cfg.maintenance_time.split(":"))
         scheduler.add_job(self._runner("maintenance", self.maintenance_job),
                           CronTrigger(hour=hour, minute=minute, timezone=cfg.timezone),
@@ -179,6 +196,15 @@ class Service:
             log.warning("no sources configured: add [[feeds]] or [[queries]] to %s", self.config.path)
         self.notifier.ready(f"started; {_plural(sources, 'source')}")
         scheduler.resume()
+
+    def _recheck_due(self, now: datetime) -> datetime:
+        """When the next Reddit re-check is due: its interval after the last one (kept in the
+        database), so restarts neither repeat nor postpone it."""
+        assert self.monitor is not None
+        last = self.monitor.store.last_recheck("reddit")
+        if last is None:
+            return now
+        return max(now, last.started_at + timedelta(hours=self.config.service.recheck_hours))
 
     def stop(self, timeout: float = STOP_SECONDS) -> bool:
         """Stop scheduling, let the running job finish its current batch, close the database.
@@ -237,6 +263,9 @@ class Service:
                 summary = body()
             except JobFailed as caught:  # already logged with what to do
                 status, error = "failed", str(caught)
+            except MonitorError as caught:  # an expected failure: one line that says what is wrong
+                status, error = "failed", str(caught)
+                log.error("%s job failed: %s", name, error)
             except Exception as caught:  # a bug or a database problem: log, count, carry on next time
                 status, error = "failed", f"{type(caught).__name__}: {caught}"
                 log.exception("%s job failed: %s", name, error)
@@ -256,26 +285,46 @@ class Service:
                 log.error("cannot record the %s job's run: %s", name, caught)
             finally:
                 self.progress.end(name)
-            if name == "collect":
+            if name in ("collect", "reddit"):
                 self.notifier.status(self.status_line())
 
         run.__name__ = name
         return run
 
     def collect_job(self) -> str | None:
-        """Poll the sources whose due time has come; returns the cycle's summary if any was polled."""
+        """Poll the sources (all but Reddit's) whose due time has come."""
         assert self.monitor is not None
-        report = self.monitor.collect(scheduled=True, stop=self.stopping,
+        other = {source.media for source in self.monitor.sources} - {"reddit"}
+        return self._poll("collect", other)
+
+    def reddit_job(self) -> str | None:
+        """Poll the Reddit sources whose due time has come (and comments, if configured)."""
+        return self._poll("reddit", {"reddit"})
+
+    def _poll(self, job: str, media: set[str]) -> str | None:
+        """One scheduled cycle over ``media``; returns its summary if any source was polled."""
+        assert self.monitor is not None
+        if not media:
+            return None
+        report = self.monitor.collect(scheduled=True, stop=self.stopping, media=media,
                                       cycle_deadline=self.config.service.cycle_deadline_seconds)
         polled = [r for r in report.results if r.status in ("ok", "not_modified", "failed")]
         if not polled:
             return None
-        self.last_cycle = report
         failed = sum(1 for r in polled if r.status == "failed")
-        line = (f"last poll {report.started_at:%H:%M:%S} UTC: {_plural(len(polled), 'source')}, "
+        line = (f"{job} {report.started_at:%H:%M:%S} UTC: {_plural(len(polled), 'source')}, "
                 f"{len(polled) - failed} ok, {failed} failed; {report.new} new, {report.updated} updated items")
-        self.last_cycle_line = line
+        with self._lock:
+            self.last_polls[job] = line
         return line
+
+    def recheck_job(self) -> str | None:
+        """Ask Reddit which stored posts were deleted upstream and purge them (Reddit's terms)."""
+        assert self.monitor is not None
+        report = self.monitor.recheck(stop=self.stopping)
+        if report.error and not self.stopping.is_set():
+            raise JobFailed(report.error)  # logged by recheck; tried again at the next interval
+        return report.summary()
 
     def maintenance_job(self) -> str | None:
         """The daily maintenance, if it has not run since its scheduled time (so once a day)."""
@@ -291,7 +340,7 @@ class Service:
 
     def heartbeat(self) -> None:
         """Feed systemd's watchdog, unless the service is stuck (then systemd restarts it)."""
-        expected = {"collect": self.config.service.tick_seconds}
+        expected = {job: self.config.service.tick_seconds for job in ("collect", "reddit") if job in self.stats}
         problem = self.progress.stalled(expected)
         if problem is None:
             self._stall_reported = False
@@ -316,12 +365,13 @@ class Service:
             log.info("%s: still running, so the next run waits for it (skipped runs are counted)", event.job_id)
 
     def status_line(self) -> str:
-        """systemd's STATUS: the last poll's summary and the job counters."""
+        """systemd's STATUS: each collection job's last poll, and the job counters."""
         with self._lock:
+            polls = "; ".join(self.last_polls[job] for job in ("collect", "reddit") if job in self.last_polls)
             errors = sum(s.errors for s in self.stats.values())
             missed = sum(s.missed for s in self.stats.values())
-            cycles = self.stats["collect"].runs if "collect" in self.stats else 0
-        return (f"{self.last_cycle_line}; {_plural(cycles, 'check')}, {_plural(errors, 'job error')}, "
+            checks = self.stats["collect"].runs if "collect" in self.stats else 0
+        return (f"{polls or 'no source polled yet'}; {_plural(checks, 'check')}, {_plural(errors, 'job error')}, "
                 f"{_plural(missed, 'missed run')}")
 
 

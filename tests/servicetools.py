@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import sqlite3
 import subprocess
@@ -20,19 +21,42 @@ from typing import Any, Callable, Iterable
 from tests.conftest import REPO
 
 
+WORDS = ("council harbour library festival bakery railway orchard museum bridge garden market river "
+         "school theatre stadium cycling choir ferry lighthouse allotment canal bus tram village fair "
+         "weather flood bypass roadworks election budget recycling parking hospital clinic pharmacy").split()
+
+
+def invented_headline(name: str, i: int) -> tuple[str, str]:
+    """A headline and lead for invented story ``i`` of feed ``name``, different from story to
+    story (as real stories are), so they are not taken for copies of one story."""
+    rng = random.Random(f"{name}-{i}")
+    return (f"{name} {i}: {' '.join(rng.sample(WORDS, 5))}",
+            f"Invented story {i} about the {' and the '.join(rng.sample(WORDS, 4))}.")
+
+
 def invented_rss(name: str, count: int, *, start: int = 0, base: str = "https://news.invented.test") -> bytes:
     """An RSS feed of ``count`` invented stories (every outlet and story is made up for the tests)."""
     when = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
     items = "".join(
-        f"<item><title>{name} story {i}: council reviews online safety advice</title>"
+        f"<item><title>{invented_headline(name, i)[0]}</title>"
         f"<link>{base}/{name}/{i}</link><guid isPermaLink='false'>{name}-{i}</guid>"
         f"<pubDate>{format_datetime(when + timedelta(minutes=i))}</pubDate>"
-        f"<description>Invented test story number {i} from the {name} feed.</description></item>"
+        f"<description>{invented_headline(name, i)[1]}</description></item>"
         for i in range(start, start + count)
     )
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{name} (invented)</title>'
             f"<link>{base}/{name}/</link><description>Invented for the tests.</description>{items}"
             "</channel></rss>").encode()
+
+
+def invented_reddit_post(n: int, created: datetime, subreddit: str = "Parenting") -> dict[str, Any]:
+    """Reddit's t3 ``data`` for an invented post (no real user, subreddit post or text)."""
+    pid = f"9sv{n:04d}"
+    title, lead = invented_headline("reddit", n)
+    return {"id": pid, "name": f"t3_{pid}", "title": title, "selftext": lead, "author": f"invented_user_{n}",
+            "subreddit": subreddit, "created_utc": created.timestamp(),
+            "permalink": f"/r/{subreddit}/comments/{pid}/invented_{n}/", "url": "", "is_self": True,
+            "score": 5, "num_comments": 0, "over_18": False}
 
 
 class NotifySocket:
@@ -95,8 +119,14 @@ def write_config(path: Path, sections: dict[str, dict[str, Any]], feeds: Iterabl
     lines = []
     for name, table in sections.items():
         lines.append(f"[{name}]")
-        lines += [f"{key} = {toml_value(value)}" for key, value in table.items()]
+        nested = {k: v for k, v in table.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
+        lines += [f"{key} = {toml_value(value)}" for key, value in table.items() if key not in nested]
         lines.append("")
+        for key, entries in nested.items():  # arrays of tables: [[reddit.subreddits]]
+            for entry in entries:
+                lines.append(f"[[{name}.{key}]]")
+                lines += [f"{k} = {toml_value(v)}" for k, v in entry.items()]
+                lines.append("")
     for feed in feeds:
         lines.append("[[feeds]]")
         lines += [f"{key} = {toml_value(value)}" for key, value in feed.items()]
@@ -118,13 +148,16 @@ def fast_sections(db: Path, **overrides: dict[str, Any]) -> dict[str, dict[str, 
     return sections
 
 
-def start_run(config: Path, cwd: Path, *, env: dict[str, str] | None = None, stderr: Any = None) -> subprocess.Popen:
-    """``monitor --config CONFIG run`` as a child process, logs to ``stderr`` (a file)."""
+def start_run(config: Path, cwd: Path, *, env: dict[str, str] | None = None, stderr: Any = None,
+              options: tuple[str, ...] = ()) -> subprocess.Popen:
+    """``monitor [OPTIONS] --config CONFIG run`` as a child process, logs to ``stderr`` (a file)."""
     environment = {k: v for k, v in os.environ.items()
-                   if k not in ("MONITOR_CONFIG", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM")}
+                   if k not in ("MONITOR_CONFIG", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM",
+                                "CREDENTIALS_DIRECTORY", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET",
+                                "MONITOR_HASH_KEY")}
     environment["PYTHONPATH"] = str(REPO)
     environment.update(env or {})
-    return subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "run"], cwd=cwd,
+    return subprocess.Popen([sys.executable, "-m", "monitor", *options, "--config", str(config), "run"], cwd=cwd,
                             env=environment, stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL)
 
 

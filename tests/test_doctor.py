@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -108,31 +107,33 @@ def test_a_database_from_an_older_version_is_reported_as_needing_migration(tmp_p
     assert query(db_path, "SELECT COUNT(*) FROM _sqlite_migrations WHERE name = '0007_service'") == [(0,)]
 
 
-def test_credentials_are_reported_present_or_missing_but_never_shown(tmp_path, monkeypatch):
-    # A config section naming secrets, as the Reddit and email sections do.
-    Section = dataclasses.make_dataclass("Section", [("client_secret_env", str), ("password_env", str)],
-                                         frozen=True)
-    Holder = dataclasses.make_dataclass("Holder", [("mail", Section)], frozen=True)
-    config = Holder(Section("MONITOR_TEST_SECRET", "MONITOR_TEST_MISSING"))
-    monkeypatch.setenv("MONITOR_TEST_SECRET", "s3cr3t-value")
-    monkeypatch.delenv("MONITOR_TEST_MISSING", raising=False)
+def test_credentials_are_reported_present_or_missing_but_never_shown(tmp_path, monkeypatch, make_config):
+    for name in ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "CREDENTIALS_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    reddit = {"user_agent": "python:org.example.monitor-tests:0.1 (by /u/monitor_tests)",
+              "subreddits": [{"name": "Parenting"}]}
+    # Reddit's credentials are needed only when Reddit sources are configured.
+    assert [c.line() for c in check_credentials(make_config(reddit={**reddit, "subreddits": []}))] == [
+        "OK    credentials: none needed by this configuration"]
+    config = make_config(reddit=reddit)
+    monkeypatch.setenv("REDDIT_CLIENT_ID", "s3cr3t-client-id")
     store = tmp_path / "store"  # stands in for /etc/monitor/credentials
-    checks = check_credentials(config, store)  # type: ignore[arg-type]
-    lines = [c.line() for c in checks]
-    assert lines[0] == "OK    credentials: MONITOR_TEST_SECRET (for mail.client_secret_env) is present"
-    assert lines[1] == (f"FAIL  credentials: MONITOR_TEST_MISSING (for mail.password_env) is not set: put it in "
-                        f"{store}/MONITOR_TEST_MISSING (LoadCredential= in the unit) or in the environment")
-    assert not any("s3cr3t" in line for line in lines)
+    lines = [c.line() for c in check_credentials(config, store)]
+    assert lines == [
+        "OK    credentials: REDDIT_CLIENT_ID (for reddit.client_id_env) is present",
+        f"FAIL  credentials: REDDIT_CLIENT_SECRET (for reddit.client_secret_env) is not set: put it in "
+        f"{store}/REDDIT_CLIENT_SECRET (LoadCredential= in the unit) or in the environment"]
     # Root in a shell sees the unit's credential store, and says so.
     store.mkdir()
-    (store / "MONITOR_TEST_MISSING").write_text("stored-s3cr3t\n")
-    lines = [c.line() for c in check_credentials(config, store)]  # type: ignore[arg-type]
-    assert lines[1] == f"OK    credentials: MONITOR_TEST_MISSING (for mail.password_env) is present in {store}"
-    (store / "MONITOR_TEST_MISSING").unlink()
-    # A systemd credential file is found first, and its value is not shown either.
+    (store / "REDDIT_CLIENT_SECRET").write_text("stored-s3cr3t\n")
+    lines = [c.line() for c in check_credentials(config, store)]
+    assert lines[1] == f"OK    credentials: REDDIT_CLIENT_SECRET (for reddit.client_secret_env) is present in {store}"
+    # The service's own view: a systemd credential file, found first.
+    (store / "REDDIT_CLIENT_SECRET").unlink()
     creds = tmp_path / "creds"
     creds.mkdir()
-    (creds / "MONITOR_TEST_MISSING").write_text("another-s3cr3t\n")
+    (creds / "REDDIT_CLIENT_SECRET").write_text("another-s3cr3t\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
-    lines = [c.line() for c in check_credentials(config, store)]  # type: ignore[arg-type]
-    assert all(line.startswith("OK ") for line in lines) and not any("s3cr3t" in line for line in lines)
+    lines += [c.line() for c in check_credentials(config, store)]
+    assert lines[-1] == "OK    credentials: REDDIT_CLIENT_SECRET (for reddit.client_secret_env) is present"
+    assert not any("s3cr3t" in line for line in lines)

@@ -14,7 +14,8 @@ from monitor.demo.server import Reply, Request, static
 from monitor.notify import Notifier
 from monitor.service import Progress, Service
 from tests.conftest import DATA
-from tests.servicetools import NotifySocket, invented_rss, query, wait_until
+from tests.helpers import reddit_section
+from tests.servicetools import NotifySocket, invented_reddit_post, invented_rss, query, wait_until
 
 GAZETTE = (DATA / "feeds" / "ours_rss20.xml").read_bytes()  # 4 items, written for the tests
 FAST = {"interval_minutes": 0.01, "min_interval_minutes": 0.005, "jitter": 0.0}
@@ -175,3 +176,63 @@ def test_the_daily_time_follows_the_clock_change():
     assert moment.date().isoformat() == "2026-03-29"
     before = last_daily_time(datetime(2026, 3, 28, 12, tzinfo=timezone.utc), "01:30", "Europe/London")
     assert timedelta(hours=23) <= moment - before <= timedelta(hours=25)
+
+
+def test_reddit_is_collected_and_posts_deleted_upstream_are_purged_by_the_recheck_job(reddit_api, make_config):
+    now = datetime.now(timezone.utc)
+    posts = [invented_reddit_post(n, now - timedelta(hours=1, minutes=n)) for n in range(3)]
+    for post in posts:
+        reddit_api.add_post(post)
+    config = make_config(schedule=FAST, reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]),
+                         service={"tick_seconds": 0.2, "recheck_hours": 0.0005})  # a re-check every 1.8 s
+    service = Service(config, notifier=Notifier(environ={}))
+    service.start()
+    try:
+        assert service.job_names() == ["collect", "reddit", "recheck", "maintenance"]
+        wait_until(lambda: query(config.storage.path, "SELECT COUNT(*) FROM items WHERE media = 'reddit'") == [(3,)],
+                   30, "the Reddit posts")
+        reddit_api.delete("t3_" + posts[0]["id"])  # deleted by its author on Reddit
+        wait_until(lambda: query(config.storage.path, "SELECT title, deleted_at IS NOT NULL FROM items WHERE id = ?",
+                                 ["t3_" + posts[0]["id"]]) == [("", 1)], 30, "the deleted post to be purged")
+    finally:
+        assert service.stop()
+    rechecks = query(config.storage.path, "SELECT checked, purged, error FROM rechecks ORDER BY id")
+    assert rechecks[-1] == (3, 1, None)
+    from monitor.doctor import check_recheck, open_readonly
+
+    db = open_readonly(config.storage.path)
+    line = check_recheck(config, db, datetime.now(timezone.utc)).line()
+    db.conn.close()
+    assert line.startswith("OK    reddit re-check: last run ") and line.endswith("3 checked, 1 purged")
+    jobs = {row[0]: row[1:] for row in query(config.storage.path, "SELECT job, runs, errors FROM service_jobs")}
+    assert jobs["reddit"][0] >= 1 and jobs["recheck"][0] >= 1 and all(row[1] == 0 for row in jobs.values())
+
+    # A restart does not re-check again before the interval since the last one has passed.
+    config = make_config(schedule=FAST, reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]),
+                         service={"tick_seconds": 0.2, "recheck_hours": 1.0})
+    again = Service(config, notifier=Notifier(environ={}))
+    again.start()
+    try:
+        wait_until(lambda: again.stats["reddit"].runs >= 3, 20, "three Reddit checks")
+    finally:
+        assert again.stop()
+    assert len(query(config.storage.path, "SELECT * FROM rechecks")) == len(rechecks)
+
+
+def test_without_reddit_credentials_news_is_still_collected_and_the_problem_said_once(
+        server, reddit_api, make_config, monkeypatch, caplog):
+    monkeypatch.delenv("REDDIT_CLIENT_SECRET")
+    url = server.route("/gazette.xml", static(GAZETTE))
+    config = make_config(schedule=FAST, reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]),
+                         service={"tick_seconds": 0.2}, feeds=[{"name": "Gazette", "url": url}])
+    service = Service(config, notifier=Notifier(environ={}))
+    service.start()
+    try:
+        assert service.job_names() == ["collect", "maintenance"]
+        wait_until(lambda: service.stats["collect"].runs >= 3, 20, "three checks")
+    finally:
+        assert service.stop()
+    assert query(config.storage.path, "SELECT COUNT(*) FROM items") == [(4,)]
+    problems = [r.getMessage() for r in caplog.records if "REDDIT_CLIENT_SECRET" in r.getMessage()]
+    assert len(problems) == 1 and "provide them and restart" in problems[0]
+    assert reddit_api.api_calls() == []

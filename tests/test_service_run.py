@@ -8,13 +8,17 @@ import signal
 import sqlite3
 import subprocess
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from monitor.demo.reddit_api import FakeRedditAPI
 from monitor.demo.server import LocalServer, Reply, Request, static
 from tests.conftest import DATA
+from tests.helpers import REDDIT_USER_AGENT
 from tests.servicetools import (
     NotifySocket,
     fast_sections,
+    invented_reddit_post,
     invented_rss,
     query,
     start_run,
@@ -32,39 +36,53 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[int, flo
     return code, time.monotonic() - started
 
 
-def test_run_collects_tells_systemd_and_stops_cleanly_on_sigterm(server, tmp_path):
+def test_run_collects_news_and_reddit_tells_systemd_and_stops_cleanly_on_sigterm(server, tmp_path):
     gazette = server.route("/gazette.xml", static(GAZETTE))
     herald = server.route("/herald.xml", static(invented_rss("herald", 25)))
+    reddit = FakeRedditAPI(server)  # the same local server also plays Reddit's API
+    now = datetime.now(timezone.utc)
+    for n in range(3):
+        reddit.add_post(invented_reddit_post(n, now - timedelta(hours=2, minutes=n)))
     db = tmp_path / "state" / "monitor.db"
-    config = write_config(tmp_path / "config.toml", fast_sections(db),
-                          [{"name": "Gazette", "url": gazette}, {"name": "Herald", "url": herald}])
+    config = write_config(tmp_path / "config.toml", fast_sections(db, reddit={
+        "user_agent": REDDIT_USER_AGENT, "oauth_url": reddit.base_url, "reddit_url": reddit.base_url,
+        "subreddits": [{"name": "Parenting"}]}),
+        [{"name": "Gazette", "url": gazette}, {"name": "Herald", "url": herald}])
     log = tmp_path / "run.log"
+    secrets = {"REDDIT_CLIENT_ID": reddit.client_id, "REDDIT_CLIENT_SECRET": reddit.client_secret,
+               "MONITOR_HASH_KEY": "invented-hash-key-0123456789abcdef"}
     with NotifySocket() as notify, log.open("w") as stderr:
-        process = start_run(config, tmp_path, env={"NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "1000000"},
-                            stderr=stderr)
+        process = start_run(config, tmp_path, stderr=stderr, options=("-vv",),  # debug logs: still no secret
+                            env={"NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": "1000000", **secrets})
         try:
-            wait_until(lambda: query(db, "SELECT COUNT(*) FROM items") == [(29,)], 20, "29 items stored")
+            wait_until(lambda: query(db, "SELECT media, COUNT(*) FROM items GROUP BY media ORDER BY media")
+                       == [("news", 29), ("reddit", 3)], 30, "29 news items and 3 Reddit posts stored")
             wait_until(lambda: all(f"{name}: not modified" in log.read_text() for name in ("Gazette", "Herald")),
-                       10, "a second poll of each source")
+                       10, "a second poll of each feed")
             wait_until(lambda: len(notify.with_key("WATCHDOG")) >= 2, 10, "watchdog pings")
-            wait_until(lambda: any("2 sources" in m["STATUS"] for m in notify.with_key("STATUS")), 10,
-                       "a STATUS with the cycle's summary")
+            wait_until(lambda: any("reddit " in m["STATUS"] for m in notify.with_key("STATUS")), 10,
+                       "a STATUS with the Reddit cycle's summary")
         finally:
             code, took = stop(process)
         wait_until(lambda: notify.with_key("STOPPING"), 5, "STOPPING=1")
     assert code == 0 and took < 10
     assert notify.messages[0]["READY"] == "1"  # ready before anything else
-    status = [m["STATUS"] for m in notify.with_key("STATUS") if "last poll" in m["STATUS"]]
-    assert any("2 sources, 2 ok, 0 failed; 29 new" in s for s in status), status
+    status = [m["STATUS"] for m in notify.with_key("STATUS")]
+    assert any("collect " in s and "2 sources, 2 ok, 0 failed; 29 new" in s for s in status), status
+    assert any("reddit " in s and "1 source, 1 ok, 0 failed; 3 new" in s for s in status), status
     assert all("\n" not in s for s in status)
-    lines = log.read_text().splitlines()
+    text = log.read_text()
+    lines = text.splitlines()
     assert any(line.endswith("monitor.collect: Herald: 25 new, 0 updated, 0 seen") for line in lines), lines
+    assert any(line.endswith("monitor.collect: r/Parenting: 3 new, 0 updated, 0 seen") for line in lines), lines
     assert any(line.endswith("monitor.collect: Gazette: not modified") for line in lines), lines
     assert lines[-1].endswith("monitor.service: stopped")
     assert not [line for line in lines if " ERROR " in line or "Traceback" in line]
+    for secret in [*secrets.values(), reddit.token]:
+        assert secret not in text
     # Nothing was collected twice across polls: the second poll was a conditional GET.
     assert server.requests_to("/herald.xml")[1].headers.get("if-none-match")
-    assert query(db, "SELECT COUNT(*), COUNT(DISTINCT url) FROM items") == [(29, 29)]
+    assert query(db, "SELECT COUNT(*), COUNT(DISTINCT url) FROM items WHERE media = 'news'") == [(29, 29)]
 
 
 def test_sigterm_in_the_middle_of_a_slow_fetch_exits_at_once_and_leaves_the_source_due(server, tmp_path):
@@ -94,8 +112,8 @@ def test_sigterm_in_the_middle_of_a_slow_fetch_exits_at_once_and_leaves_the_sour
 
 
 def test_kill_9_in_the_middle_of_a_collection_then_restart_stores_every_item_exactly_once(tmp_path):
-    feeds = {f"outlet{n}": invented_rss(f"outlet{n}", 100) for n in range(6)}
-    offered = {f"https://news.invented.test/{name}/{i}" for name in feeds for i in range(100)}
+    feeds = {f"outlet{n}": invented_rss(f"outlet{n}", 40) for n in range(6)}
+    offered = {f"https://news.invented.test/{name}/{i}" for name in feeds for i in range(40)}
     db = tmp_path / "monitor.db"
     with LocalServer() as server:
         urls = [{"name": name, "url": server.route(f"/{name}.xml", static(body))} for name, body in feeds.items()]
