@@ -320,6 +320,9 @@ class ServiceConfig:
     # Hard limit for one collection cycle's network work: sources still fetching then are
     # abandoned, recorded as failed and backed off, so one hung server never delays the rest.
     cycle_deadline_seconds: float = check(positive, default=180.0)
+    # Minutes before the service tries again to send a digest that could not be sent
+    # (SMTP down ...), as long as it is still due (see [digest] catch_up_hours).
+    digest_retry_minutes: float = check(positive, default=15.0)
     # A job running longer than this means the service is stuck: the systemd watchdog is
     # no longer fed, and systemd restarts the service.
     stall_minutes: float = check(positive, default=30.0)

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
@@ -100,11 +100,24 @@ def secret_names(section: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
 CREDENTIAL_STORE = Path("/etc/monitor/credentials")  # where the unit's LoadCredential= reads them
 
 
+def needed_secrets(config: Config) -> list[tuple[str, str]]:
+    """(dotted key, secret name) of the secrets this configuration uses: Reddit's only with
+    Reddit sources, the SMTP password only when digests are mailed with a login."""
+    found = []
+    for key, name in secret_names(config):
+        if key.startswith("email."):
+            email = config.email
+            if not (email.sender and email.recipients and email.username):
+                continue
+        found.append((key, name))
+    return found
+
+
 def check_credentials(config: Config, store: Path = CREDENTIAL_STORE) -> list[Check]:
-    """Each secret the config names is present: as a systemd credential or in the environment
+    """Each secret the config uses is present: as a systemd credential or in the environment
     (as the service sees it), or in the unit's credential store (as root sees it from a shell).
     Values are never shown."""
-    found = list(secret_names(config))
+    found = needed_secrets(config)
     if not found:
         return [Check("credentials", "ok", "none needed by this configuration")]
     checks = []
@@ -256,6 +269,33 @@ def check_recheck(config: Config, db: Any, now: datetime) -> Check:
     return Check("reddit re-check", "ok", f"last run {when}: {last.checked} checked, {last.purged} purged")
 
 
+def check_digest(config: Config, db: Any, now: datetime) -> Check:
+    """Whether the daily digest goes out: configured, the last one sent, no failed send."""
+    from monitor.digest import due_digest_date
+    from monitor.store import digest as digest_sql
+
+    email = config.email
+    if not (email.sender and email.recipients):
+        return Check("digest", "warn", "not emailed: set [email] sender and recipients (`monitor digest` "
+                                       "still builds it)")
+    latest = digest_sql.records(db, limit=1)
+    last_sent = digest_sql.last_sent_date(db)
+    due = due_digest_date(now, config.digest, date.fromisoformat(last_sent) if last_sent else None,
+                          config.digest.catch_up_hours)
+    if latest and latest[0].send_error and latest[0].status != "sent":
+        return Check("digest", "fail", f"the digest for {latest[0].date} was not sent: {latest[0].send_error}; "
+                                       "check [email] and the SMTP server, then `monitor digest --send`")
+    if due is not None:
+        return Check("digest", "warn", f"the digest for {due} is due and not sent yet: is the service running?")
+    if last_sent is None:
+        return Check("digest", "warn", f"none sent yet: the service sends it daily at {config.digest.time} "
+                                       f"{config.digest.timezone}")
+    record = digest_sql.get_record(db, last_sent)
+    sent_at = from_iso(record.sent_at) if record else None
+    return Check("digest", "ok", f"the digest for {last_sent} was sent {ago(sent_at, now)} to "
+                                 f"{len(record.recipients) if record else 0} recipient(s)")
+
+
 def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
     """Whether ``monitor run`` is alive (its collection job ran recently), and maintenance."""
     from monitor.store import maintenance
@@ -286,6 +326,8 @@ def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
             checks.append(Check("service", "warn" if failing else "ok", text))
     if config.reddit.enabled and db["rechecks"].exists():
         checks.append(check_recheck(config, db, now))
+    if db["digests"].exists():
+        checks.append(check_digest(config, db, now))
     last = maintenance.last_maintenance(db) if db["maintenance_runs"].exists() else None
     if last is None:
         checks.append(Check("maintenance", "warn", f"never run: the service runs it daily at "

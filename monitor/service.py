@@ -147,7 +147,15 @@ class Service:
         names = ["collect"]
         if self.reddit_ready:
             names += ["reddit", "recheck"]
+        if self.mail_ready:
+            names.append("digest")
         return names + ["maintenance"]
+
+    @property
+    def mail_ready(self) -> bool:
+        """Whether ``[email]`` says where digests go (the digest is only sent then)."""
+        email = self.config.email
+        return bool(email.sender and email.recipients)
 
     @property
     def reddit_ready(self) -> bool:
@@ -160,6 +168,9 @@ class Service:
         if self.config.reddit.enabled and not self.reddit_ready:
             problem = next(iter(self.monitor.unavailable_kinds().values()))
             log.error("%s: Reddit sources are not collected or re-checked; provide them and restart", problem)
+        if not self.mail_ready:
+            log.warning("[email] sender and recipients are not set: the daily digest is not sent "
+                        "(`monitor digest` still builds it)")
         self.stats = {name: JobStats() for name in self.job_names()}
         job_store.service_started(self.monitor.store.db, self.job_names(), os.getpid(), self.clock())
 
@@ -179,6 +190,12 @@ class Service:
             scheduler.add_job(self._runner("recheck", self.recheck_job),
                               IntervalTrigger(seconds=cfg.recheck_hours * 3600), id="recheck", name="recheck",
                               next_run_time=self._recheck_due(now))
+        if self.mail_ready:
+            digest = self.config.digest
+            at_hour, at_minute = (int(part) for part in digest.time.split(":"))
+            scheduler.add_job(self._runner("digest", self.digest_job),
+                              CronTrigger(hour=at_hour, minute=at_minute, timezone=digest.timezone),
+                              id="digest", name="digest", next_run_time=now)  # a digest missed while down
         hour, minute = (int(part) for part in cfg.maintenance_time.split(":"))
         scheduler.add_job(self._runner("maintenance", self.maintenance_job),
                           CronTrigger(hour=hour, minute=minute, timezone=cfg.timezone),
@@ -325,6 +342,30 @@ class Service:
         if report.error and not self.stopping.is_set():
             raise JobFailed(report.error)  # logged by recheck; tried again at the next interval
         return report.summary()
+
+    def digest_job(self) -> str | None:
+        """Send the digest that is due now, if any: at its time, at start-up (a digest missed
+        while the service was down, within ``[digest] catch_up_hours``), and on retries.
+        The ``digests`` table makes it once per date, even across a kill mid-send."""
+        from monitor.errors import DigestError
+
+        assert self.monitor is not None
+        day = self.monitor.due_digest()
+        if day is None:
+            return None
+        try:
+            result = self.monitor.send_digest(day)
+        except DigestError as error:
+            retry = self.config.service.digest_retry_minutes
+            log.error("the digest for %s was not sent: %s; trying again in %g min", day, error, retry)
+            if self.scheduler is not None and not self.stopping.is_set():
+                self.scheduler.add_job(self._runner("digest", self.digest_job), "date", id="digest-retry",
+                                       name="digest", replace_existing=True,
+                                       run_date=datetime.now().astimezone() + timedelta(minutes=retry))
+            raise JobFailed(str(error)) from None
+        if result.status == "already_sent":
+            return None
+        return f"sent the digest for {day} to {_plural(len(result.recipients), 'recipient')}"
 
     def maintenance_job(self) -> str | None:
         """The daily maintenance, if it has not run since its scheduled time (so once a day)."""
