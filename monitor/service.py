@@ -1,18 +1,21 @@
 """``monitor run``: the long-running service. The only module that imports APScheduler.
 
 It is a thin shell: its jobs call the same :class:`monitor.app.Monitor` methods as the
-CLI, and everything that must survive a restart lives in the database, not in the
-scheduler: when each source is next due (``fetch_state``), when maintenance last ran
-(``maintenance_runs``). So a restart neither re-polls every source at once nor
-repeats a daily job, and a daily job missed while the service was down runs when it
-comes back.
+CLI (``collect``: news and everything but Reddit; ``reddit``; ``recheck``: Reddit
+deletions; ``digest``; ``maintenance``), and everything that must survive a restart
+lives in the database, not in the scheduler: when each source is next due
+(``fetch_state``), when Reddit was last re-checked (``rechecks``), which digest was
+built and sent (``digests``), when maintenance last ran (``maintenance_runs``). So a
+restart neither re-polls every source at once nor repeats a daily job, and a daily
+job missed while the service was down runs when it comes back.
 
 Jobs that touch the database run one at a time on one worker thread (so they never
 contend for the connection or the write lock); the watchdog heartbeat has its own
 thread. Every job has ``coalesce``, ``max_instances=1`` and a hard deadline on its
-network work (``[service] cycle_deadline_seconds``), so a hung request can never
-block later runs. SIGTERM/SIGINT stop scheduling, let the batch being stored finish
-(or roll it back) and return within :data:`STOP_SECONDS`.
+network work (``[service] cycle_deadline_seconds`` for collection, the SMTP and
+Reddit clients' own timeouts otherwise), so a hung request can never block later
+runs for long. SIGTERM/SIGINT stop scheduling, let the batch being stored finish (or
+roll it back) and return within :data:`STOP_SECONDS`.
 """
 
 from __future__ import annotations
