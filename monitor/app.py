@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -19,6 +19,7 @@ from monitor.store import Recheck, Store, open_store
 from monitor.types import Item, Source, Tags, utcnow
 
 if TYPE_CHECKING:
+    from monitor.digest.delivery import DigestResult, SendResult
     from monitor.sources.reddit import RedditCollector
     from monitor.tagging import Tagger
 
@@ -322,6 +323,37 @@ class Monitor:
             log.error("Reddit re-check stopped early: %s", report.error)
         log.info("Reddit re-check: %s", report.summary())
         return report
+
+    # --- the daily digest ---------------------------------------------------------------
+
+    def build_digest(self, day: date | None = None, out_dir: Path | None = None) -> "DigestResult":
+        """Build, archive and record the digest for ``day`` (None: the latest complete day
+        per ``[digest] time``/``timezone``). Building a date again re-renders its archive;
+        ``out_dir`` also gets a copy of the files."""
+        from monitor.digest.delivery import make_digest
+
+        return make_digest(self.store, self.config, day, self.clock(), out_dir)
+
+    def send_digest(self, day: date | None = None, *, force: bool = False) -> "SendResult":
+        """Build and email the digest for ``day`` (None: the latest complete day), at most
+        once per date unless ``force``; crash-safe (see ``monitor.digest.delivery``)."""
+        from monitor.digest.delivery import send_digest
+
+        return send_digest(self.store, self.config, day, self.clock(), force=force)
+
+    def last_sent_digest(self) -> date | None:
+        """The newest date whose digest was sent (for ``monitor.digest.due_digest_date``)."""
+        from monitor.digest.delivery import last_sent
+
+        return last_sent(self.store)
+
+    def due_digest(self, grace_hours: float | None = None) -> date | None:
+        """The date whose digest should be sent now, if any (catch-up after downtime
+        within ``grace_hours``, default ``[digest] catch_up_hours``)."""
+        from monitor.digest import due_digest_date
+
+        hours = self.config.digest.catch_up_hours if grace_hours is None else grace_hours
+        return due_digest_date(self.clock(), self.config.digest, self.last_sent_digest(), hours)
 
 
 def open_monitor(config: Config, *, clock: Callable[[], datetime] = utcnow,

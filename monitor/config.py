@@ -173,6 +173,62 @@ class QueriesSettings:
     )
 
 
+TOPIC_IDS = ("grooming", "grooming_gangs", "sextortion", "csam", "child_online_safety", "legislation")
+
+
+def topic_ids(value: tuple[str, ...]) -> str | None:
+    unknown = [v for v in value if v not in TOPIC_IDS]
+    if unknown:
+        return f"unknown topic {unknown[0]!r} (topics: {', '.join(TOPIC_IDS)})"
+    return None if value else "must name at least one topic"
+
+
+MEDIA_TYPES = ("news", "reddit", "parliament", "social")
+
+
+def media_types(value: tuple[str, ...]) -> str | None:
+    unknown = [v for v in value if v not in MEDIA_TYPES]
+    if unknown:
+        return f"unknown source type {unknown[0]!r} (types: {', '.join(MEDIA_TYPES)})"
+    return None if value else "must name at least one source type"
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """The daily digest. The digest for date D covers the 24 hours (23 or 25 when the clocks
+    change) from ``time`` on D-1 to ``time`` on D, local time in ``timezone``."""
+
+    time: str = check(hh_mm, default="07:30")  # when the day ends and the digest is due
+    timezone: str = check(timezone_name, default="Europe/London")
+    archive_dir: str = check(non_empty, default="db/archive")  # one folder per date
+    catch_up_hours: float = check(positive, default=6.0)  # send a missed digest this late at most
+    stories_per_topic: int = check(positive, default=8)  # more are counted, not listed
+    platform_topics: tuple[str, ...] = check(topic_ids, default=("grooming",))  # "grooming items"
+    platform_media: tuple[str, ...] = check(media_types, default=("news",))  # whose items count in the shares
+    chart: Literal["topics", "platforms"] = "topics"
+    silent_multiple: float = check(positive, default=3.0)  # silent: quiet this many usual gaps ...
+    silent_min_hours: float = check(positive, default=24.0)  # ... and at least this long
+
+
+def _email_address(value: str) -> str | None:
+    from email.utils import parseaddr
+
+    if not value:
+        return None  # checked when sending
+    name, address = parseaddr(value)
+    if not address or "@" not in address or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return f"not an email address: {value!r}"
+    return None
+
+
+def _email_addresses(value: tuple[str, ...]) -> str | None:
+    for address in value:
+        problem = _email_address(address) if address else "must not be empty"
+        if problem:
+            return problem
+    return None
+
+
 _SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
 # Reddit's API rules: "<platform>:<app ID>:<version string> (by /u/<reddit username>)".
 _REDDIT_USER_AGENT = re.compile(r"[^\s:]+:[^\s:]+:[^\s:]+ \(by /?u/[A-Za-z0-9_-]{3,20}\)")
@@ -193,6 +249,21 @@ def reddit_user_agent(value: str) -> str | None:
         return ("must have Reddit's form '<platform>:<app id>:<version> (by /u/<name>)',"
                 " e.g. 'python:org.example.monitor:0.1 (by /u/your_account)'")
     return None
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """SMTP delivery of the digest. The password is never here: ``password_env`` names the
+    environment variable or systemd credential that holds it."""
+
+    host: str = check(non_empty, default="localhost")
+    port: int = check(positive, default=587)
+    security: Literal["starttls", "tls", "none"] = "starttls"  # "none" only to 127.0.0.1
+    username: str = ""  # empty: no login
+    password_env: str = check(env_name, default="MONITOR_SMTP_PASSWORD")
+    sender: str = check(_email_address, default="")
+    recipients: tuple[str, ...] = check(_email_addresses, default=())
+    timeout: float = check(positive, default=60.0)  # hard limit in seconds for one whole send
 
 
 @dataclass(frozen=True)
@@ -250,6 +321,8 @@ class Config:
     clusters: ClustersConfig = field(default_factory=ClustersConfig)
     tagger: TaggerConfig = field(default_factory=TaggerConfig)
     queries_settings: QueriesSettings = field(default_factory=QueriesSettings)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     feeds: tuple[FeedConfig, ...] = ()
     queries: tuple[QueryConfig, ...] = ()
     reddit: RedditConfig = field(default_factory=RedditConfig)
@@ -308,6 +381,7 @@ def config_from_dict(data: dict[str, Any], name: str = "<config>") -> Config:
     config = _build(Config, data, "", problems)
     if not problems:
         _check_unique(config, problems)
+        _check_email(config, problems)
     if problems:
         raise ConfigError([f"{name}: {problem}" for problem in problems])
     return dataclasses.replace(config, path=name)
@@ -344,6 +418,19 @@ def _check_unique(config: Config, problems: list[str]) -> None:
             problems.append(f"reddit.searches[{index}]: the same search as reddit.searches[{searches[key]}]"
                             " (query and subreddit must differ in letters or digits)")
         searches.setdefault(key, index)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def _check_email(config: Config, problems: list[str]) -> None:
+    """Unencrypted SMTP only to a relay on this machine: anything else would send the
+    password and the digest in clear across a network."""
+    if config.email.security == "none" and config.email.host not in LOOPBACK:
+        problems.append(
+            f"email.security: \"none\" (no encryption) is only allowed with host = \"127.0.0.1\","
+            f" not {config.email.host!r}; use \"starttls\" or \"tls\""
+        )
 
 
 def _join(path: str, key: str) -> str:

@@ -56,3 +56,7 @@ class TaggerError(MonitorError):
 
 class DigestError(MonitorError):
     """A digest could not be built, archived or sent."""
+
+
+class MailError(MonitorError):
+    """An email could not be sent: configuration, connection, TLS, login or refusal."""

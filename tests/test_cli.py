@@ -104,6 +104,17 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     assert "Reddit search: grooming instagram (r/all)" in result.stdout
     stored = int(re.search(r"(\d+) items stored", result.stdout).group(1))
     assert stored > 100
+    # the digest of the day that just ended, built from the fresh database, ready to open
+    lines = result.stdout.splitlines()
+    uri = lines[lines.index("Open the digest in a browser:") + 1].strip()
+    html = Path(uri.removeprefix("file://"))
+    assert html.parent.parent == (tmp_path / "demo-digest").resolve() and html.name == "digest.html"
+    page = html.read_text(encoding="utf-8")
+    assert "Top stories" in page and "Source health" in page
+    text = (html.parent / "digest.txt").read_text(encoding="utf-8")
+    collected = int(re.search(r"([\d,]+) items collected in all", text).group(1).replace(",", ""))
+    assert 20 < collected < stored  # the newest day of the corpus, not all of it
+    assert "All 26 sources are working normally." in text
 
     import sqlite3
 

@@ -4,14 +4,14 @@
 outlet, a news-search endpoint for ``[[queries]]``, and article pages); ``DemoReddit``
 serves the corpus' invented Reddit posts through a fake Reddit API on a second local
 server, read by the real praw; ``demo_config`` builds a configuration pointing at both;
-``run_demo`` collects into a fresh database.
+``run_demo`` collects (and tags) into a fresh database and builds the daily digest.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -137,30 +137,53 @@ class DemoResult:
     db_path: Path
     items: int
     summary: str
+    digest_html: Path | None = None
+    digest_text: Path | None = None
+
+
+DEMO_TIMEZONE = "Europe/London"
+
+
+def demo_digest_settings(now: datetime, db_path: Path) -> tuple[datetime, dict[str, Any]]:
+    """Where the demo's digest day ends (this minute, so the newest stories are in it) and
+    the ``[digest]`` settings that make it so; the corpus is dated a minute earlier."""
+    from zoneinfo import ZoneInfo
+
+    end = now.replace(second=0, microsecond=0)
+    local_end = end.astimezone(ZoneInfo(DEMO_TIMEZONE))
+    return end, {"time": f"{local_end:%H:%M}", "timezone": DEMO_TIMEZONE,
+                 "archive_dir": str(db_path.parent / "demo-digest")}
 
 
 def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] = print,
              now: datetime | None = None) -> DemoResult:
-    """Serve the corpus locally, collect it into a fresh ``db_path``, and report."""
+    """Serve the corpus locally, collect it into a fresh ``db_path``, build the digest
+    under ``db/demo-digest/`` next to it, and report."""
     from monitor.app import open_monitor
     from monitor.cli.collect import format_result
+    from monitor.digest.days import zone
 
     db_path = Path(db_path)
     for suffix in ("", "-wal", "-shm"):  # a fresh demo database every time (ours, never the real one)
         candidate = Path(f"{db_path}{suffix}")
         if candidate.exists():
             os.remove(candidate)
-    now = now or utcnow()
+    end, digest_settings = demo_digest_settings(now or utcnow(), db_path)
+    corpus_now = end - timedelta(minutes=1)  # every item inside the digest's day, the newest too
     with LocalServer() as server, LocalServer() as reddit_server:
-        site = DemoSite(server, now)
-        reddit = DemoReddit(reddit_server, now, site.corpus)
-        config = demo_config(site, db_path, reddit=reddit)
+        site = DemoSite(server, corpus_now)
+        reddit = DemoReddit(reddit_server, corpus_now, site.corpus)
+        config = demo_config(site, db_path, extra={"digest": digest_settings}, reddit=reddit)
         echo(f"Serving {len(site.corpus['feeds'])} invented demo feeds on {server.base_url}")
         echo(f"Serving {len(reddit.api.posts)} invented Reddit posts through a fake Reddit API on"
              f" {reddit.api.base_url}")
-        with open_monitor(config, secret=reddit.secret) as monitor:
+        with open_monitor(config, secret=reddit.secret, clock=lambda: max(utcnow(), end)) as monitor:
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
             items = monitor.store.count_items()
+            digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
     echo(f"{items} items stored in {db_path}")
-    return DemoResult(db_path, items, report.summary())
+    head = digest.digest.headline
+    echo(f"Digest built: {head.relevant} relevant items in {head.stories} stories"
+         + (f" ({head.untagged} items not yet tagged)" if head.untagged else ""))
+    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path)

@@ -18,11 +18,9 @@ request that httpx does, which is what bounds a cycle of hundreds of feeds.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Mapping
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +28,7 @@ import aiohttp
 
 from monitor.config import HttpConfig
 from monitor.errors import FetchError
+from monitor.schedule import retry_after_seconds
 
 MAX_REDIRECTS = 5
 PERMANENT_REDIRECTS = (301, 308)
@@ -60,25 +59,6 @@ class Response:
 class _Limits:
     total: asyncio.Semaphore
     per_host: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (when - now).total_seconds())
 
 
 class _Decoder:
@@ -252,7 +232,7 @@ class HttpClient:
                     raise FetchError(
                         _status_message(status, response.reason or ""),
                         status=status,
-                        retry_after=parse_retry_after(lowered.get("retry-after")),
+                        retry_after=retry_after_seconds(lowered.get("retry-after")),
                     )
                 length = lowered.get("content-length", "")
                 if length.isdigit() and int(length) > self.config.max_bytes:

@@ -37,7 +37,6 @@ How it behaves, and why:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import math
 import re
@@ -51,6 +50,7 @@ from monitor.config import RedditConfig, read_secret
 from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
+from monitor.schedule import retry_after_seconds
 from monitor.sources.normalise import author_hash, clean_text, normalise_url, plain_text, safe_html
 from monitor.types import FetchState, Item, Source, from_iso, to_iso
 
@@ -319,24 +319,6 @@ def parse_comments(comments: Iterable[Any], parent: ParentPost, source: Source, 
 
 
 # --- errors ------------------------------------------------------------------------------
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` value (seconds or an HTTP date), or None."""
-    if value is None:
-        return None
-    value = str(value).strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - (now if now is not None else time.time())
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def translate_error(error: BaseException, settings: RedditConfig, what: str) -> CollectorError | None:

@@ -253,3 +253,44 @@ def _reddit(db: Database) -> None:
         );
         """
     )
+
+
+@migrations(name="0007_digests")
+def _digests(db: Database) -> None:
+    db.executescript(
+        """
+        -- One row per digest date (the local date whose morning the digest is for). A row
+        -- is written when the digest is built; sending moves status built -> sending ->
+        -- sent, so a restart never sends a date twice (see monitor.digest.delivery).
+        CREATE TABLE digests (
+            date TEXT PRIMARY KEY,               -- YYYY-MM-DD
+            window_start TEXT NOT NULL,          -- UTC: the day covered is [window_start, window_end)
+            window_end TEXT NOT NULL,
+            built_at TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            html_path TEXT,
+            text_path TEXT,
+            chart_path TEXT,                     -- NULL when there was nothing to chart
+            relevant_items INTEGER NOT NULL DEFAULT 0,
+            stories INTEGER NOT NULL DEFAULT 0,
+            counts TEXT NOT NULL DEFAULT '{}',   -- JSON: figures shown in the headline
+            status TEXT NOT NULL DEFAULT 'built',  -- built | sending | sent
+            message_id TEXT,                     -- kept across retries of one send
+            send_started_at TEXT,
+            sending_pid INTEGER,
+            sending_host TEXT,
+            sending_token TEXT,                  -- which process: tells a crashed sender from a live one
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent_at TEXT,
+            recipients TEXT NOT NULL DEFAULT '[]',  -- JSON list, as sent
+            send_error TEXT
+        );
+
+        -- The digest counts items per day by relevance, source type and story, and joins
+        -- their tags, from this index alone (no table reads): the same name and leading
+        -- columns as before, so every query that used it still does.
+        DROP INDEX IF EXISTS items_relevant_published;
+        CREATE INDEX items_relevant_published
+            ON items(relevant, published_at, media, deleted_at, cluster_id, id);
+        """
+    )

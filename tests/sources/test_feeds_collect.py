@@ -7,7 +7,6 @@ ourselves in tests/data/feeds.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from monitor.errors import MonitorError
 from monitor.privacy import HASH_KEY_NAME, key_file, load_hash_key
+from monitor.schedule import retry_after_seconds
 from monitor.sources.normalise import author_hash
 from monitor.sources.reddit import (
     Cursor,
@@ -21,7 +22,6 @@ from monitor.sources.reddit import (
     newest,
     parse_posts,
     post_to_item,
-    retry_after_seconds,
 )
 from monitor.types import Source
 from tests.helpers import our_reddit_posts
@@ -166,7 +166,8 @@ def test_parse_skips_nsfw_keeps_gone_posts_for_purging_and_warns_about_broken_on
 def test_retry_after_is_read_as_seconds_or_an_http_date():
     assert retry_after_seconds("4") == 4.0
     assert retry_after_seconds(" 120 ") == 120.0
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0 - 60) == 60.0
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0 + 60) == 0.0
+    moment = datetime(2015, 10, 21, 7, 28, tzinfo=timezone.utc)
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=moment - timedelta(seconds=60)) == 60.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=moment + timedelta(seconds=60)) == 0.0
     for junk in (None, "", "soon", "nan", "inf"):
         assert retry_after_seconds(junk) is None
