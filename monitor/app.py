@@ -82,6 +82,7 @@ class Monitor:
         self._tagger: Tagger | None = None
         self._hash_key: bytes | None = None
         self._bluesky_session: BlueskySession | None = None  # kept across cycles: one login, renewed
+        self._warned: set[str] = set()  # missing credentials already warned about
 
     def close(self) -> None:
         self.store.close()
@@ -255,9 +256,10 @@ class Monitor:
         if media is not None:
             sources = [s for s in sources if s.media in media]
         unavailable = self.unavailable_kinds()
-        for reason in dict.fromkeys(unavailable.values()):  # one warning per missing credential
+        for reason in dict.fromkeys(unavailable.values()):  # one warning per missing credential ...
             skipped = [s for s in sources if unavailable.get(s.kind) == reason]
-            if skipped:
+            if skipped and reason not in self._warned:  # ... once in the life of this Monitor (the service's)
+                self._warned.add(reason)
                 what = "Reddit" if skipped[0].kind in REDDIT_KINDS else skipped[0].kind.capitalize()
                 log.warning("%s; skipping %d %s source(s), collecting the rest", reason, len(skipped), what)
         collectors = self.collectors(sources)
@@ -531,8 +533,11 @@ def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_
     without an author-hash key; and the source kinds that cannot be fetched, with why."""
     from monitor.sources.feeds import FeedCollector
 
+    import dataclasses
+
     collectors: list[Collector] = [FeedCollector()]
     unavailable: dict[str, str] = {}
+    # Nothing is stored, so names need no hashing (and no key is created).
     if config.reddit.enabled:
         from monitor.sources.reddit import RedditCollector, load_credentials
 
@@ -540,7 +545,25 @@ def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_
         if credentials is None:
             unavailable = {kind: problem or "Reddit credentials missing" for kind in REDDIT_KINDS}
         else:
-            collectors.append(RedditCollector(config.reddit, credentials, timeout=config.http.timeout))
+            collectors.append(RedditCollector(dataclasses.replace(config.reddit, hash_authors=False), credentials,
+                                              timeout=config.http.timeout))
+    if config.hansard.searches:
+        from monitor.sources.hansard import HansardCollector
+
+        collectors.append(HansardCollector(config.hansard))
+    if config.mastodon.hashtags:
+        from monitor.sources.mastodon import MastodonCollector
+
+        collectors.append(MastodonCollector(dataclasses.replace(config.mastodon, hash_authors=False)))
+    if config.bluesky.enabled:
+        from monitor.sources import bluesky
+
+        found, problem = bluesky.load_credentials(config.bluesky, secret)
+        if found is None:
+            unavailable["bluesky"] = problem or "Bluesky credentials missing"
+        else:
+            settings = dataclasses.replace(config.bluesky, hash_authors=False)
+            collectors.append(bluesky.BlueskyCollector(settings, bluesky.BlueskySession(settings, found)))
     return collectors, unavailable
 
 
