@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, AbstractSet, Callable, Mapping
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Mapping
 
 from monitor.collect import Collection, CycleReport, SourceResult, TagFunction
 from monitor.config import Config, read_secret
@@ -23,7 +23,7 @@ from monitor.types import Item, Source, Tags, from_iso, utcnow
 
 if TYPE_CHECKING:
     from monitor.digest.delivery import DigestResult, SendResult
-    from monitor.sources.bluesky import BlueskyCollector, BlueskySession
+    from monitor.sources.bluesky import BlueskyCredentials, BlueskySession
     from monitor.sources.reddit import RedditCollector
     from monitor.store.maintenance import MaintenanceRun
     from monitor.tagging import Tagger
@@ -146,27 +146,9 @@ class Monitor:
         """The collectors that can run now, one per kind of source configured (of
         ``sources``, by default all). Reddit's and Bluesky's need credentials: without
         them they are left out (see :meth:`unavailable_kinds`)."""
-        from monitor.sources.feeds import FeedCollector
-
         kinds = {s.kind for s in (self.sources if sources is None else sources)}
-        collectors: list[Collector] = [FeedCollector()]
-        if kinds & set(REDDIT_KINDS):
-            reddit, _problem = self.reddit_collector()
-            if reddit is not None:
-                collectors.append(reddit)
-        if "hansard" in kinds:
-            from monitor.sources.hansard import HansardCollector
-
-            collectors.append(HansardCollector(self.config.hansard, clock=self.clock))
-        if "mastodon" in kinds:
-            from monitor.sources.mastodon import MastodonCollector
-
-            settings = self.config.mastodon
-            collectors.append(MastodonCollector(settings, hash_key=self.hash_key() if settings.hash_authors else b""))
-        if "bluesky" in kinds:
-            bluesky, _problem = self.bluesky_collector()
-            if bluesky is not None:
-                collectors.append(bluesky)
+        collectors, _unavailable = make_collectors(self.config, kinds, self.secret, hash_key=self.hash_key,
+                                                   bluesky_session=self._bluesky_session_for, clock=self.clock)
         return collectors
 
     def unavailable_kinds(self) -> dict[str, str]:
@@ -197,28 +179,19 @@ class Monitor:
 
     def reddit_collector(self) -> tuple["RedditCollector | None", str | None]:
         """(collector, None), or (None, why not) when credentials are missing."""
-        from monitor.sources.reddit import RedditCollector, load_credentials
+        collectors, unavailable = make_collectors(self.config, set(REDDIT_KINDS), self.secret, hash_key=self.hash_key)
+        from monitor.sources.reddit import RedditCollector
 
-        settings = self.config.reddit
-        credentials, problem = load_credentials(settings, self.secret)
-        if credentials is None:
-            return None, problem
-        key = self.hash_key() if settings.hash_authors else b""
-        return RedditCollector(settings, credentials, hash_key=key, timeout=self.config.http.timeout), None
+        found = next((c for c in collectors if isinstance(c, RedditCollector)), None)
+        return found, unavailable.get(REDDIT_KINDS[0])
 
-    def bluesky_collector(self) -> tuple["BlueskyCollector | None", str | None]:
-        """(collector, None), or (None, why not) when credentials are missing. The login
-        session is kept by this Monitor across cycles, in memory only."""
-        from monitor.sources.bluesky import BlueskyCollector, BlueskySession, load_credentials
+    def _bluesky_session_for(self, credentials: "BlueskyCredentials") -> "BlueskySession":
+        """This Monitor's Bluesky login, kept across cycles (in memory only): one login, renewed."""
+        from monitor.sources.bluesky import BlueskySession
 
-        settings = self.config.bluesky
-        credentials, problem = load_credentials(settings, self.secret)
-        if credentials is None:
-            return None, problem
         if self._bluesky_session is None or self._bluesky_session.credentials != credentials:
-            self._bluesky_session = BlueskySession(settings, credentials)
-        key = self.hash_key() if settings.hash_authors else b""
-        return BlueskyCollector(settings, self._bluesky_session, hash_key=key), None
+            self._bluesky_session = BlueskySession(self.config.bluesky, credentials)
+        return self._bluesky_session
 
     def find_sources(self, names: list[str]) -> list[Source]:
         """Sources by name or id (case-insensitive); unknown names are an error."""
@@ -527,44 +500,73 @@ class Monitor:
         hours = self.config.digest.catch_up_hours if grace_hours is None else grace_hours
         return due_digest_date(self.clock(), self.config.digest, self.last_sent_digest(), hours)
 
-def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_secret
-                     ) -> tuple[list[Collector], dict[str, str]]:
-    """Collectors for a test fetch that stores nothing (``monitor doctor --network``), so
-    without an author-hash key; and the source kinds that cannot be fetched, with why."""
-    from monitor.sources.feeds import FeedCollector
+def make_collectors(
+    config: Config,
+    kinds: set[str],
+    secret: Callable[[str], str | None] = read_secret,
+    *,
+    hash_key: Callable[[], bytes] | None = None,
+    bluesky_session: Callable[["BlueskyCredentials"], "BlueskySession"] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> tuple[list[Collector], dict[str, str]]:
+    """The collectors for sources of ``kinds``, and the kinds that cannot be collected
+    (credentials missing), with why.
 
+    ``hash_key`` gives the author-hash key, read only when a collector hashes names;
+    without it (a test fetch that stores nothing) names are not hashed and no key is
+    created. ``bluesky_session`` gives the login session to use (default: a new one).
+    """
     import dataclasses
+
+    def settings_for(section: Any) -> Any:
+        return section if hash_key is not None else dataclasses.replace(section, hash_authors=False)
+
+    def key_for(section: Any) -> bytes:
+        return hash_key() if hash_key is not None and section.hash_authors else b""
+
+    from monitor.sources.feeds import FeedCollector
 
     collectors: list[Collector] = [FeedCollector()]
     unavailable: dict[str, str] = {}
-    # Nothing is stored, so names need no hashing (and no key is created).
-    if config.reddit.enabled:
+    if kinds & set(REDDIT_KINDS):
         from monitor.sources.reddit import RedditCollector, load_credentials
 
         credentials, problem = load_credentials(config.reddit, secret)
         if credentials is None:
-            unavailable = {kind: problem or "Reddit credentials missing" for kind in REDDIT_KINDS}
+            unavailable.update({kind: problem or "Reddit credentials missing" for kind in REDDIT_KINDS})
         else:
-            collectors.append(RedditCollector(dataclasses.replace(config.reddit, hash_authors=False), credentials,
+            settings = settings_for(config.reddit)
+            collectors.append(RedditCollector(settings, credentials, hash_key=key_for(settings),
                                               timeout=config.http.timeout))
-    if config.hansard.searches:
+    if "hansard" in kinds:
         from monitor.sources.hansard import HansardCollector
 
-        collectors.append(HansardCollector(config.hansard))
-    if config.mastodon.hashtags:
+        collectors.append(HansardCollector(config.hansard, clock=clock))
+    if "mastodon" in kinds:
         from monitor.sources.mastodon import MastodonCollector
 
-        collectors.append(MastodonCollector(dataclasses.replace(config.mastodon, hash_authors=False)))
-    if config.bluesky.enabled:
+        settings = settings_for(config.mastodon)
+        collectors.append(MastodonCollector(settings, hash_key=key_for(settings)))
+    if "bluesky" in kinds:
         from monitor.sources import bluesky
 
         found, problem = bluesky.load_credentials(config.bluesky, secret)
         if found is None:
             unavailable["bluesky"] = problem or "Bluesky credentials missing"
         else:
-            settings = dataclasses.replace(config.bluesky, hash_authors=False)
-            collectors.append(bluesky.BlueskyCollector(settings, bluesky.BlueskySession(settings, found)))
+            settings = settings_for(config.bluesky)
+            session = bluesky_session(found) if bluesky_session else bluesky.BlueskySession(settings, found)
+            collectors.append(bluesky.BlueskyCollector(settings, session, hash_key=key_for(settings)))
     return collectors, unavailable
+
+
+def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_secret
+                     ) -> tuple[list[Collector], dict[str, str]]:
+    """Collectors for a test fetch that stores nothing (``monitor doctor --network``), so
+    without an author-hash key; and the source kinds that cannot be fetched, with why."""
+    from monitor.sources import sources_from_config
+
+    return make_collectors(config, {s.kind for s in sources_from_config(config)}, secret)
 
 
 def database_bytes(store: Store) -> int:

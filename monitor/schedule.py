@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Mapping
 
 from monitor.config import ScheduleConfig
-from monitor.types import FetchState
+from monitor.types import FetchState, from_iso
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
@@ -85,12 +85,10 @@ def rate_limit_wait(headers: Mapping[str, str], now: datetime | None = None) -> 
             number = float(value)
         except ValueError:
             try:
-                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                when = from_iso(value)
             except ValueError:
                 continue
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            return max(0.0, (when - now).total_seconds())
+            return max(0.0, (when - now).total_seconds()) if when else None
         if not math.isfinite(number):
             continue
         if number > 1_000_000_000:  # an epoch time, not a delay

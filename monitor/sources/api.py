@@ -60,15 +60,18 @@ def link_params(header: str | None) -> dict[str, dict[str, str]]:
     return found
 
 
+def _error_fields(body: bytes) -> dict[str, Any]:
+    """The JSON object of an error answer, or {}."""
+    try:
+        return as_dict(json.loads(body.decode("utf-8", "replace")))
+    except ValueError:
+        return {}
+
+
 def error_detail(body: bytes) -> str:
     """An API's own explanation of an error, from a JSON body such as
     ``{"error": "ExpiredToken", "message": "Token has expired"}``; "" if none."""
-    try:
-        data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
+    data = _error_fields(body)
     parts = [clean_text(str(data[key])) for key in ("error", "message", "error_description")
              if isinstance(data.get(key), (str, int)) and str(data.get(key)).strip()]
     return ": ".join(dict.fromkeys(parts))[:200]
@@ -76,12 +79,7 @@ def error_detail(body: bytes) -> str:
 
 def error_code(error: CollectorError) -> str:
     """The ``error`` field of an API's JSON error answer (``ExpiredToken`` ...), or ""."""
-    body = getattr(error, "body", b"") or b""
-    try:
-        data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError:
-        return ""
-    return str(data.get("error") or "") if isinstance(data, dict) else ""
+    return str(_error_fields(getattr(error, "body", b"") or b"").get("error") or "")
 
 
 def describe_failure(error: FetchError, service: str, what: str) -> CollectorError:
@@ -99,8 +97,7 @@ def describe_failure(error: FetchError, service: str, what: str) -> CollectorErr
         message += f" ({detail})"
     if error.retry_after is not None:
         message += f"; retry after {error.retry_after:g} s"
-    failure = FetchError(message, retry_after=error.retry_after, status=status, body=error.body)
-    return failure
+    return FetchError(message, retry_after=error.retry_after, status=status, body=error.body)
 
 
 async def get_json(client: HttpClient, url: str, *, service: str, what: str,

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 from monitor.config import HansardConfig
@@ -206,7 +206,7 @@ class HansardCollector:
 
     kinds: tuple[str, ...] = ("hansard",)
 
-    def __init__(self, settings: HansardConfig, *, clock: Any = None):
+    def __init__(self, settings: HansardConfig, *, clock: Callable[[], datetime] | None = None):
         self.settings = settings
         self.options = ContributionOptions(settings.web_url)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
