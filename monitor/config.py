@@ -20,7 +20,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
@@ -489,6 +489,17 @@ def read_secret(name: str) -> str | None:
             return value
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def read_secrets(names: Sequence[str], secret: Callable[[str], str | None] = read_secret
+                 ) -> tuple[list[str], str | None]:
+    """The values of the secrets ``names`` ("" for a missing one), and None, or a phrase
+    naming the missing ones (``"A and B are not set"``) for a one-line warning."""
+    values = [secret(name) or "" for name in names]
+    missing = [name for name, value in zip(names, values) if not value]
+    if not missing:
+        return values, None
+    return values, f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
 
 
 # --- loading ----------------------------------------------------------------------------

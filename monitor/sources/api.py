@@ -6,7 +6,8 @@
   (Mastodon pages with them);
 - :class:`HostGuard`: after a rate limit (429) or refused credentials from one host,
   the cycle's other sources on that host are not tried until the wait is over, so
-  one limit does not become a burst of refused requests.
+  one limit does not become a burst of refused requests;
+- :func:`items_from`: records -> items, each once, the skipped ones counted by reason.
 
 Pure apart from :func:`get_json`.
 """
@@ -14,15 +15,21 @@ Pure apart from :func:`get_json`.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from monitor.errors import CollectorError, FetchError, ParseError
+from monitor.sources.base import Parsed
 from monitor.sources.http import JSON_ACCEPT, HttpClient, Response
 from monitor.sources.normalise import clean_text
+from monitor.types import Item, Source
+
+log = logging.getLogger(__name__)
 
 _LINK_PART = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _REL = re.compile(r"""rel\s*=\s*"?([^";,]+)"?""", re.IGNORECASE)
@@ -169,3 +176,38 @@ def rate_limit_exhausted(headers: Mapping[str, str]) -> bool:
             except ValueError:
                 return False
     return False
+
+
+def items_from(records: Iterable[Any], source: Source, *, to_item: Callable[[dict[str, Any]], Item | None],
+               skip: Callable[[dict[str, Any]], str | None] = lambda record: None, noun: str = "post",
+               unreadable: str = "no id or no text",
+               describe: Callable[[dict[str, Any]], str] = lambda record: "") -> Parsed:
+    """Items from an API's records, each once (the same post twice in a poll is one item).
+
+    ``skip`` names why a record is left out on purpose (``"marked sensitive (...)"``):
+    those are counted and logged in one line per reason. A record that is not an
+    object, or that ``to_item`` cannot read, is a warning naming it (``describe``).
+    """
+    items: list[Item] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    skipped: Counter[str] = Counter()
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            warnings.append(f"{noun} {number}: skipped: not an object")
+            continue
+        reason = skip(record)
+        if reason:
+            skipped[reason] += 1
+            continue
+        item = to_item(record)
+        if item is None:
+            where = describe(record)
+            warnings.append(f"{noun} {number}: skipped: {unreadable}" + (f" ({where})" if where else ""))
+            continue
+        if item.id not in seen:
+            seen.add(item.id)
+            items.append(item)
+    for reason, count in skipped.items():
+        log.info("%s: skipped %d %s(s) %s", source.name, count, noun, reason)
+    return Parsed(items=items, warnings=warnings)

@@ -45,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
-from monitor.config import BlueskyConfig, read_secret
+from monitor.config import BlueskyConfig, read_secret, read_secrets
 from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.sources.api import (
     HostGuard,
@@ -56,6 +56,7 @@ from monitor.sources.api import (
     error_code,
     error_detail,
     get_json,
+    items_from,
     rate_limit_exhausted,
 )
 from monitor.sources.base import Fetched, Parsed
@@ -91,14 +92,11 @@ class BlueskyCredentials:
 def load_credentials(settings: BlueskyConfig, secret: Callable[[str], str | None] = read_secret
                      ) -> tuple[BlueskyCredentials | None, str | None]:
     """(credentials, None), or (None, a one-line reason naming what is missing)."""
-    names = (settings.handle_env, settings.app_password_env)
-    values = [secret(name) for name in names]
-    missing = [name for name, value in zip(names, values) if not value]
+    values, missing = read_secrets((settings.handle_env, settings.app_password_env), secret)
     if missing:
-        where = " and ".join(missing)
-        return None, (f"Bluesky credentials missing: {where} {'is' if len(missing) == 1 else 'are'} not set"
-                      " (environment variable or systemd credential; an app password from the Bluesky settings)")
-    return BlueskyCredentials(values[0] or "", values[1] or ""), None
+        return None, (f"Bluesky credentials missing: {missing} (environment variable or systemd credential;"
+                      " an app password from the Bluesky settings)")
+    return BlueskyCredentials(values[0], values[1]), None
 
 
 def token_expiry(token: str) -> float | None:
@@ -384,42 +382,20 @@ def _count(value: Any) -> int | None:
 def parse_posts(posts: list[Any], source: Source, options: PostOptions) -> Parsed:
     """Items from postViews: labelled, hidden and opted-out posts skipped (counted in the
     log), malformed ones skipped with a warning, each post once."""
-    items: list[Item] = []
-    warnings: list[str] = []
-    seen: set[str] = set()
-    sensitive = opted = hidden = 0
-    for index, post in enumerate(posts):
-        if not isinstance(post, dict):
-            warnings.append(f"post {index + 1}: skipped: not a post")
-            continue
-        found = labels(post)
-        by_author = author_labels(post)
-        if found & HIDDEN_LABELS or by_author & HIDDEN_LABELS:
-            hidden += 1
-            continue
+
+    def skip(post: dict[str, Any]) -> str | None:
+        found, by_author = labels(post), author_labels(post)
+        if (found | by_author) & HIDDEN_LABELS:
+            return "hidden or taken down by moderation"
         if options.respect_opt_outs and OPT_OUT_LABEL in by_author:
-            opted += 1
-            continue
+            return "of accounts that asked not to be shown to logged-out viewers"
         if not options.include_sensitive and (found | by_author) & SENSITIVE_LABELS:
-            sensitive += 1
-            continue
-        item = post_to_item(post, source, options)
-        if item is None:
-            warnings.append(f"post {index + 1}: skipped: no post uri or no text ({clean_text(str(post.get('uri')))[:100]!r})")
-            continue
-        if item.id in seen:
-            continue
-        seen.add(item.id)
-        items.append(item)
-    if sensitive:
-        log.info("%s: skipped %d post(s) labelled sensitive (bluesky.include_sensitive is off)", source.name,
-                 sensitive)
-    if opted:
-        log.info("%s: skipped %d post(s) of accounts that asked not to be shown to logged-out viewers",
-                 source.name, opted)
-    if hidden:
-        log.info("%s: skipped %d post(s) hidden or taken down by moderation", source.name, hidden)
-    return Parsed(items=items, warnings=warnings)
+            return "labelled sensitive (bluesky.include_sensitive is off)"
+        return None
+
+    return items_from(posts, source, to_item=lambda post: post_to_item(post, source, options), skip=skip,
+                      noun="post", unreadable="no post uri or no text",
+                      describe=lambda post: repr(clean_text(str(post.get("uri")))[:100]))
 
 
 # --- the collector --------------------------------------------------------------------------------

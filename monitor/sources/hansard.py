@@ -34,7 +34,7 @@ from urllib.parse import quote, urlsplit
 
 from monitor.config import HansardConfig
 from monitor.errors import CollectorError, ParseError
-from monitor.sources.api import HostGuard, get_json
+from monitor.sources.api import HostGuard, get_json, items_from
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
 from monitor.sources.normalise import clean_text, html_to_text, normalise_url, safe_html
@@ -171,22 +171,14 @@ def contribution_to_item(result: dict[str, Any], source: Source, options: Contri
 
 def parse_contributions(results: list[Any], source: Source, options: ContributionOptions) -> Parsed:
     """Items from search results: one per contribution, malformed ones skipped with a warning."""
-    items: list[Item] = []
-    warnings: list[str] = []
-    seen: set[str] = set()
-    for index, result in enumerate(results):
-        item = contribution_to_item(result, source, options) if isinstance(result, dict) else None
-        if item is None:
-            where = (f"{clean_text(str(result.get('AttributedTo') or '?'))[:80]!r} in"
-                     f" {clean_text(str(result.get('DebateSection') or '?'))[:80]!r}") if isinstance(result, dict) \
-                else "not an object"
-            warnings.append(f"result {index + 1}: skipped: no contribution id, sitting date or text ({where})")
-            continue
-        if item.id in seen:
-            continue
-        seen.add(item.id)
-        items.append(item)
-    return Parsed(items=items, warnings=warnings)
+
+    def describe(result: dict[str, Any]) -> str:
+        who = clean_text(str(result.get("AttributedTo") or "?"))[:80]
+        debate = clean_text(str(result.get("DebateSection") or "?"))[:80]
+        return f"{who!r} in {debate!r}"
+
+    return items_from(results, source, to_item=lambda result: contribution_to_item(result, source, options),
+                      noun="result", unreadable="no contribution id, sitting date or text", describe=describe)
 
 
 # --- the collector ------------------------------------------------------------------------

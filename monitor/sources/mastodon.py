@@ -42,7 +42,7 @@ from urllib.parse import quote, urlsplit
 
 from monitor.config import MastodonConfig
 from monitor.errors import CollectorError, ParseError
-from monitor.sources.api import HostGuard, as_dict, as_list, get_json, link_params, rate_limit_exhausted
+from monitor.sources.api import HostGuard, as_dict, as_list, get_json, items_from, link_params, rate_limit_exhausted
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
 from monitor.sources.normalise import author_hash, clean_text, excerpt, html_to_text, normalise_url, safe_html
@@ -168,40 +168,23 @@ def _count(value: Any) -> int | None:
 
 
 def parse_statuses(statuses: list[Any], source: Source, options: StatusOptions) -> Parsed:
-    """Items from statuses: sensitive and opted-out ones skipped (counted in the log),
-    malformed ones skipped with a warning, each post once."""
-    items: list[Item] = []
-    warnings: list[str] = []
-    seen: set[str] = set()
-    sensitive = opted = 0
-    for index, status in enumerate(statuses):
-        if isinstance(status, dict) and isinstance(status.get("reblog"), dict):
-            status = status["reblog"]  # a boost: the post itself
-        if not isinstance(status, dict):
-            warnings.append(f"status {index + 1}: skipped: not a status")
-            continue
+    """Items from statuses (a boost as the post it boosts): sensitive and opted-out ones
+    skipped (counted in the log), malformed ones skipped with a warning, each post once."""
+
+    def skip(status: dict[str, Any]) -> str | None:
         if status.get("visibility") not in PUBLIC and status.get("visibility") is not None:
-            continue
-        account = as_dict(status.get("account"))
-        if options.respect_opt_outs and opted_out(account):
-            opted += 1
-            continue
+            return "that are not public"
+        if options.respect_opt_outs and opted_out(as_dict(status.get("account"))):
+            return "of accounts that opted out of indexing"
         if status.get("sensitive") and not options.include_sensitive:
-            sensitive += 1
-            continue
-        item = status_to_item(status, source, options)
-        if item is None:
-            warnings.append(f"status {index + 1}: skipped: no uri or no text (id {clean_text(str(status.get('id')))[:40]!r})")
-            continue
-        if item.id in seen:
-            continue
-        seen.add(item.id)
-        items.append(item)
-    if sensitive:
-        log.info("%s: skipped %d post(s) marked sensitive (mastodon.include_sensitive is off)", source.name, sensitive)
-    if opted:
-        log.info("%s: skipped %d post(s) of accounts that opted out of indexing", source.name, opted)
-    return Parsed(items=items, warnings=warnings)
+            return "marked sensitive (mastodon.include_sensitive is off)"
+        return None
+
+    posts = [status["reblog"] if isinstance(status, dict) and isinstance(status.get("reblog"), dict) else status
+             for status in statuses]
+    return items_from(posts, source, to_item=lambda status: status_to_item(status, source, options), skip=skip,
+                      noun="post", unreadable="no uri or no text",
+                      describe=lambda status: f"id {clean_text(str(status.get('id')))[:40]!r}")
 
 
 # --- the collector -------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from monitor.config import RedditConfig, read_secret
+from monitor.config import RedditConfig, read_secret, read_secrets
 from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.schedule import retry_after_seconds
 from monitor.sources.base import Fetched, Parsed
@@ -80,14 +80,10 @@ class RedditCredentials:
 def load_credentials(settings: RedditConfig,
                      secret: Callable[[str], str | None] = read_secret) -> tuple[RedditCredentials | None, str | None]:
     """(credentials, None), or (None, a one-line reason naming what is missing)."""
-    names = (settings.client_id_env, settings.client_secret_env)
-    values = [secret(name) for name in names]
-    missing = [name for name, value in zip(names, values) if not value]
+    values, missing = read_secrets((settings.client_id_env, settings.client_secret_env), secret)
     if missing:
-        where = " and ".join(missing)
-        return None, (f"Reddit credentials missing: {where} {'is' if len(missing) == 1 else 'are'} not set"
-                      " (environment variable or systemd credential)")
-    return RedditCredentials(values[0] or "", values[1] or ""), None
+        return None, f"Reddit credentials missing: {missing} (environment variable or systemd credential)"
+    return RedditCredentials(values[0], values[1]), None
 
 
 # --- cursors -----------------------------------------------------------------------------
