@@ -56,3 +56,7 @@ class TaggerError(MonitorError):
 
 class DigestError(MonitorError):
     """A digest could not be built, archived or sent."""
+
+
+class QueryError(MonitorError):
+    """A search query, filter or saved query the user gave cannot be run as written."""

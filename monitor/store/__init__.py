@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from monitor.store import items as _items
 from monitor.store import state as _state
 from monitor.store import tags as _tags
-from monitor.store.db import connect, migrate, write
+from monitor.store.db import connect, migrate, refresh_statistics, write
 from monitor.store.items import SaveCounts
 from monitor.store.state import Run
 from monitor.types import FetchState, Item, Source, Tags
@@ -33,6 +33,8 @@ class Store:
         self.path = Path(path)
 
     def close(self) -> None:
+        """Close, first refreshing the planner's statistics if the data grew a lot."""
+        refresh_statistics(self.db)
         self.db.conn.close()
 
     def __enter__(self) -> "Store":

@@ -80,3 +80,32 @@ def write(db: Database) -> Iterator[Database]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def refresh_statistics(db: Database, *, minimum_items: int = 1000) -> bool:
+    """Run ``ANALYZE`` when ``items`` has doubled or halved since the last one.
+
+    The views and saved queries rely on the planner choosing the day indexes over
+    ``relevant = ?``; it only does so with statistics. A full ANALYZE takes seconds
+    at a million items, so it runs about twenty times in the database's life.
+    Returns whether it ran.
+    """
+    try:
+        count = db.execute("SELECT count(*) FROM items").fetchone()[0]
+        if count < minimum_items:
+            return False
+        analyzed = 0
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            row = db.execute(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = 'items' AND idx = 'sqlite_autoindex_items_1'"
+            ).fetchone()
+            analyzed = int(row[0].split()[0]) if row and row[0] else 0
+        if analyzed and analyzed / 2 <= count <= analyzed * 2:
+            return False
+        db.execute("PRAGMA analysis_limit = 0")
+        db.execute("ANALYZE")
+        if db.conn.in_transaction:
+            db.conn.commit()
+        return True
+    except sqlite3.Error:
+        return False  # statistics are an optimisation; never fail a caller over them

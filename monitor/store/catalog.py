@@ -1,0 +1,75 @@
+"""Titles and one-paragraph descriptions of every table and view an analyst may query.
+
+The one place they are written: Datasette's metadata (``monitor browse``) is built
+from here, and a test checks that every table and view the migrations create has an
+entry, so a new table cannot arrive undocumented. Keep the README's database section
+in step.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Entry(NamedTuple):
+    title: str
+    description: str
+
+
+TABLES: dict[str, Entry] = {
+    "items": Entry(
+        "Items",
+        "One row per collected item (news article, Reddit thread ...): title, plain text, normalised URL, "
+        "published / collected times (UTC), the tagger's verdict (relevant 1/0, score, why) and engagement "
+        "(Reddit score, comments). Search it with the search box: words, \"phrases\", OR, NOT, "
+        "NEAR(a b, 10), prefixes groom* (items deleted upstream are not in the index); the saved query "
+        "\"Search items\" shows matches best first with a snippet.",
+    ),
+    "sources": Entry("Sources", "One row per configured source (feed, news search, subreddit ...); id is stable."),
+    "item_sources": Entry("Item sources", "Every source that carried an item, with the GUID it used there."),
+    "item_tags": Entry(
+        "Item tags (long form)",
+        "One row per (item, kind, value); kind is topic, platform, legislation or organisation. "
+        "See tagged_items for one row per item.",
+    ),
+    "item_statistics": Entry("Quoted figures", "Figures quoted in items (\"37%\", \"1,220\") with unit and sentence."),
+    "fetch_state": Entry(
+        "Fetch state", "Per source: HTTP validators, next due time, consecutive failures and last error."
+    ),
+    "runs": Entry("Collection runs", "One row per source per collection run: status, counts, error."),
+    "clusters": Entry(
+        "Story clusters",
+        "Syndicated stories: copies of one story across outlets share a cluster (items.cluster_id).",
+    ),
+    # views (schema 0005_search_views)
+    "relevant_items": Entry(
+        "Relevant items", "Items the tagger found relevant, with source name and publication day (UTC)."
+    ),
+    "tagged_items": Entry(
+        "Items with their tags",
+        "Every item, one row each, with topics, platforms, legislation and organisations as JSON arrays.",
+    ),
+    "platform_daily": Entry(
+        "Platforms per day",
+        "Relevant items naming each platform, per day; grooming_items counts those about grooming "
+        "(topic grooming or grooming_gangs).",
+    ),
+    "topic_daily": Entry("Topics per day", "Relevant items per topic per day."),
+    "legislation_mentions": Entry(
+        "Legislation mentions", "One row per (item, law) the item mentions, with its day, source and verdict."
+    ),
+    "quoted_statistics": Entry(
+        "Quoted statistics", "One row per figure quoted in an item, with the sentence, the outlet and the day."
+    ),
+    "cluster_items": Entry(
+        "Syndicated copies", "One row per copy of a syndicated story: the story, its outlet and its day."
+    ),
+    "source_health": Entry(
+        "Source health",
+        "Per source: ok / failing / gone / never collected / inactive, back-off state, items carried and "
+        "the last week of runs.",
+    ),
+}
+
+# Internal tables an analyst never needs (FTS shadow tables are hidden by Datasette itself).
+HIDDEN = ("_sqlite_migrations", "items_fts", "sqlite_stat1", "sqlite_stat4")
