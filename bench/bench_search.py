@@ -176,10 +176,11 @@ def bench_inserts(n: int = 20_000) -> dict:
              for i in range(n)]
     source = Source(id="feed:bench", kind="feed", name="bench", url="https://bench.example/feed")
     now = datetime.now(timezone.utc)
-    rates = {}
+    rates: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
-        for label in ("without FTS triggers", "with FTS triggers"):
-            store = open_store(Path(folder) / f"{label[:4]}.db")
+        # alternate the two, twice each, and keep each one's best: the first run pays for imports
+        for attempt, label in enumerate(["without FTS triggers", "with FTS triggers"] * 2):
+            store = open_store(Path(folder) / f"{attempt}.db")
             if label.startswith("without"):
                 for (name,) in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                                                 " AND name LIKE 'items_fts%'").fetchall():
@@ -189,7 +190,7 @@ def bench_inserts(n: int = 20_000) -> dict:
             for offset in range(0, n, 500):  # collection-sized batches
                 run = Run(cycle_id="bench", source_id=source.id, started_at=now, ended_at=now, status="ok")
                 store.save_batch(source, items[offset:offset + 500], FetchState(source_id=source.id), run, now)
-            rates[label] = n / (time.perf_counter() - start)
+            rates[label] = max(rates.get(label, 0.0), n / (time.perf_counter() - start))
             store.db.conn.close()
     ratio = rates["with FTS triggers"] / rates["without FTS triggers"]
     print(f"\n4. inserts through Store.save_batch, {n:,} items in batches of 500")

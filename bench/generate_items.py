@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 RESULTS = REPO / "bench" / "results"
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 TOPICS = ["grooming", "grooming_gangs", "sextortion", "csam", "child_online_safety", "legislation"]
 PLATFORMS = ["instagram", "snapchat", "whatsapp", "tiktok", "roblox", "discord", "facebook", "youtube",
@@ -128,7 +128,8 @@ def _sources() -> list[tuple[str, str, str, str]]:
 
 
 def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """As the store writes times (``2026-11-28T06:13:48Z``); isoformat is 10x faster than strftime."""
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def generate(path: Path, n_items: int, *, seed: int = 8, end: datetime | None = None, echo=print) -> None:

@@ -148,3 +148,42 @@ def test_a_failed_export_leaves_the_previous_file_alone(camp, tmp_path):
     assert result.exit_code == 1 and "cannot search for '37%'" in result.output
     assert out.read_text(encoding="utf-8") == "yesterday's export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["export.csv"]  # no temporary file left behind
+
+
+def test_export_piped_into_head_stops_quietly(tmp_path):
+    import subprocess
+    import sys
+    from datetime import datetime, timezone
+
+    from monitor.store import Run, open_store
+    from monitor.types import FetchState, Item, Source
+
+    source = Source(id="feed:x", kind="feed", name="X", url="https://x.example/")
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with open_store(tmp_path / "m.db") as store:
+        store.sync_sources([source], now)
+        items = [Item(id=f"i{n}", source_id="feed:x", url=f"https://x.example/{n}", title=f"Item {n}",
+                      text="invented filler text " * 40, published_at=now) for n in range(400)]
+        store.save_batch(source, items, FetchState(source_id="feed:x"),
+                         Run(cycle_id="c", source_id="feed:x", started_at=now, ended_at=now, status="ok"), now)
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "export", "--text", "--db", str(tmp_path / "m.db")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"id,published_at")
+    process.stdout.close()  # like `head -1` does
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == b""  # no BrokenPipeError traceback
+
+
+def test_the_database_comes_from_the_config_else_db_monitor_db(camp, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "db").mkdir()
+    shutil.copy(camp.path, tmp_path / "db" / "monitor.db")  # no config.toml here: the default path
+    result = CliRunner().invoke(main, ["search", '"37%"', "--count"])
+    assert (result.exit_code, result.output) == (0, "2\n")
+    config = tmp_path / "other.toml"
+    config.write_text(f'[storage]\npath = "{camp.path}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "search", "roblox", "--count"])
+    assert (result.exit_code, result.output) == (0, "3\n")

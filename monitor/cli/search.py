@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Iterator, TextIO
 
 import click
 
@@ -140,7 +141,7 @@ def print_hits(hits: list[Any], query: str, sort: str, limit: int, bold: bool, w
         return
     order = "best match first" if sort == "rank" else "newest first"
     more = f" (the first {limit}; --limit for more)" if len(hits) == limit else ""
-    click.echo(f"{len(hits)} items match {query!r}, {order}{more}:")
+    click.echo(f"{len(hits)} {'item matches' if len(hits) == 1 else 'items match'} {query!r}, {order}{more}:")
     if window:
         click.echo(f"(ranked among the {window:,} most recently collected matches; narrow the query, or use"
                    " --since / --until or --sort newest to look further back)")
@@ -159,7 +160,11 @@ def print_hits(hits: list[Any], query: str, sort: str, limit: int, bold: bool, w
 
 
 def _restore_marks(snippet: str) -> str:
-    """Make a snippet terminal-safe while keeping our own bold on / off sequences."""
+    """Make a snippet terminal-safe while keeping our own bold on / off sequences.
+
+    Everything between the marks loses its control characters, so the only escape
+    sequences that can reach the terminal are bold on and bold off.
+    """
     from monitor.output import terminal_safe
 
     on, off = "\x1b[1m", "\x1b[0m"
@@ -210,7 +215,8 @@ def export(ctx: Context, since: str | None, until: str | None, topics: tuple[str
         rows = export_rows(database, flt, with_text=with_text)
         columns = export_columns(with_text)
         if out is None:
-            count = write_rows(fmt, rows, columns, sys.stdout)
+            with _quiet_broken_pipe():
+                count = write_rows(fmt, rows, columns, sys.stdout)
         else:
             count = _write_file(out, lambda stream: write_rows(fmt, rows, columns, stream),
                                 bom=fmt == "csv")
@@ -218,6 +224,18 @@ def export(ctx: Context, since: str | None, until: str | None, topics: tuple[str
         database.conn.close()
     if out is not None:
         click.echo(f"Exported {count} items to {out}", err=True)
+
+
+@contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    """`monitor export | head` is normal use: stop quietly when the reader goes away."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain
+        raise SystemExit(0) from None
 
 
 def _write_file(path: Path, write: Callable[[TextIO], int], *, bom: bool) -> int:
