@@ -39,9 +39,9 @@ def test_search_prints_ranked_hits_with_snippets_and_tags(camp):
 def test_search_says_when_it_ranked_only_the_newest_matches(camp, monkeypatch):
     monkeypatch.setattr("monitor.store.search.RANK_WINDOW", 2)
     result = cli(camp, "search", "snapchat", "--limit", "2")
-    assert "(ranked among the 2 most recently collected matches; narrow the query" in result.output
+    assert "(ordered among the 2 most recently collected matches; narrow the query" in result.output
     result = cli(camp, "search", "snapchat", "--limit", "2", "--format", "json")
-    assert len(json.loads(result.stdout)) == 2 and "note: ranked among the 2 most recently" in result.stderr
+    assert len(json.loads(result.stdout)) == 2 and "note: ordered among the 2 most recently" in result.stderr
 
 
 def test_search_answers_how_many_with_count(camp):

@@ -116,8 +116,8 @@ def search(ctx: Context, query: str, since: str | None, until: str | None, topic
         database.conn.close()
     hits = result.hits
     if result.ranked_within and fmt != "table":
-        click.echo(f"note: ranked among the {result.ranked_within:,} most recently collected matches;"
-                   " narrow the query, or use --since / --until or --sort newest", err=True)
+        click.echo(f"note: ordered among the {result.ranked_within:,} most recently collected matches;"
+                   " narrow the query or use --since / --until to look further back", err=True)
     if fmt == "table":
         print_hits(hits, query, sort, limit, bold, result.ranked_within)
     elif fmt == "json":
@@ -143,8 +143,8 @@ def print_hits(hits: list[Any], query: str, sort: str, limit: int, bold: bool, w
     more = f" (the first {limit}; --limit for more)" if len(hits) == limit else ""
     click.echo(f"{len(hits)} {'item matches' if len(hits) == 1 else 'items match'} {query!r}, {order}{more}:")
     if window:
-        click.echo(f"(ranked among the {window:,} most recently collected matches; narrow the query, or use"
-                   " --since / --until or --sort newest to look further back)")
+        click.echo(f"(ordered among the {window:,} most recently collected matches; narrow the query or"
+                   " use --since / --until to look further back)")
     width = terminal_width()
     for number, hit in enumerate(hits, 1):
         verdict = {True: "relevant", False: "not relevant", None: "untagged"}[hit.relevant]

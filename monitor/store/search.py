@@ -93,11 +93,13 @@ def search(
 ) -> SearchResult:
     """The best ``limit`` items matching ``query`` and ``flt``, best (or newest) first.
 
-    BM25 costs a few microseconds per matching row (it reads each row's size), so
-    when more than ``window`` (default :data:`RANK_WINDOW`) items match the query, only the ``window`` most
-    recently collected of them are ranked, filters applied within them
-    (``ranked_within`` says so), unless the filters leave fewer than ``limit`` there.
-    Exact for any query that matches fewer items; recent-first for the rest.
+    Ordering costs a few microseconds per matching row (BM25 reads each row's size;
+    newest-first reads each row's date), so when more than ``window`` (default
+    :data:`RANK_WINDOW`) items match the query, only the ``window`` most recently
+    collected of them are ordered, filters applied within them (``ranked_within``
+    says so), unless the filters leave fewer than ``limit`` there. Exact for any
+    query that matches fewer items; for newest-first, exact whenever items are
+    collected after they are published.
     Raises :class:`QueryError` for a query FTS5 cannot parse, with a hint.
     """
     query = _check_query(query)
@@ -115,7 +117,7 @@ def search(
 
     try:
         floor = None
-        if order == "rank":  # the newest `window` matches of the query alone: a cheap walk of the index
+        if window:  # the newest `window` matches of the query alone: a cheap walk of the index
             row = db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC"
                              " LIMIT 1 OFFSET ?", [query, window]).fetchone()
             floor = row[0] if row else None

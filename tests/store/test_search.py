@@ -174,6 +174,8 @@ def test_ranking_is_limited_to_the_newest_matches_when_there_are_many(store):
     windowed = run_search(store.db, "sextortion", limit=2, window=3)
     assert windowed.ranked_within == 3
     assert {h.id for h in windowed.hits} <= {"new1", "new2", "new3"}
+    newest = run_search(store.db, "sextortion", limit=2, order="newest", window=3)
+    assert newest.ranked_within == 3 and [h.id for h in newest.hits] == ["new3", "new2"]
     # filters that leave too few in the window fall back to ranking every match
     store.db.execute("UPDATE items SET relevant = 1 WHERE id = 'old'")
     relevant = run_search(store.db, "sextortion", ItemFilter(relevant_only=True), limit=2, window=3)
