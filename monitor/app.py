@@ -5,30 +5,76 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
-from monitor.collect import Collection, CycleReport, SourceResult
-from monitor.config import Config
-from monitor.errors import MonitorError
+from monitor.collect import Collection, CycleReport, SourceResult, TagFunction
+from monitor.config import Config, read_secret
+from monitor.errors import CollectorError, MonitorError
 from monitor.sources import sources_from_config
 from monitor.sources.base import Collector
-from monitor.store import Store, open_store
-from monitor.types import Source, utcnow
+from monitor.store import Recheck, Store, open_store
+from monitor.types import Item, Source, Tags, utcnow
+
+if TYPE_CHECKING:
+    from monitor.digest.delivery import DigestResult, SendResult
+    from monitor.sources.reddit import RedditCollector
+    from monitor.tagging import Tagger
 
 log = logging.getLogger(__name__)
 
+RETAG_ALL_KEY = "retag_all_done_through"
+REDDIT_KINDS = ("reddit_subreddit", "reddit_search")
+
+
+@dataclass
+class RecheckReport:
+    """What one re-check of recent Reddit posts found (``monitor recheck``)."""
+
+    since: datetime
+    checked: int = 0
+    purged: int = 0
+    authors_cleared: int = 0
+    error: str | None = None
+
+    def summary(self) -> str:
+        line = (f"checked {self.checked} Reddit post(s) published since {self.since:%Y-%m-%d %H:%M} UTC:"
+                f" {self.purged} deleted or removed upstream and purged,"
+                f" {self.authors_cleared} author(s) deleted upstream and cleared")
+        if self.error:
+            line += f"; stopped early: {self.error}"
+        return line
+
+
+@dataclass(frozen=True)
+class RetagResult:
+    """What ``Monitor.retag`` did: items tagged, and the tagger version they now carry."""
+
+    tagged: int
+    version: str
+
 
 class Monitor:
-    """The application: one config, one store, the configured sources."""
+    """The application: one config, one store, the configured sources.
 
-    def __init__(self, config: Config, store: Store, *, clock: Callable[[], datetime] = utcnow):
+    ``secret`` reads a secret by name (default: systemd credential, then environment);
+    the demo passes its own so that its dummy credentials never touch the environment.
+    ``tag`` tags collected items and Reddit comments; by default the configured
+    spaCy tagger (:meth:`tag_items`), loaded on first use.
+    """
+
+    def __init__(self, config: Config, store: Store, *, clock: Callable[[], datetime] = utcnow,
+                 secret: Callable[[str], str | None] = read_secret, tag: TagFunction | None = None):
         self.config = config
         self.store = store
         self.clock = clock
+        self.secret = secret
+        self.tag: TagFunction = tag if tag is not None else self.tag_items
         self.sources: list[Source] = sources_from_config(config)
         store.sync_sources(self.sources, clock())
+        self._tagger: Tagger | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -39,10 +85,87 @@ class Monitor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def tagger(self) -> "Tagger":
+        """The configured tagger, loaded (spaCy and all) on first use."""
+        if self._tagger is None:
+            from monitor.tagging import load_tagger
+
+            settings = self.config.tagger
+            self._tagger = load_tagger(settings.model or None, settings.threshold)
+        return self._tagger
+
+    def tag_items(self, items: list[Item]) -> Mapping[str, Tags]:
+        """Tags for ``items`` by item id, in batches through the spaCy pipeline."""
+        pairs = ((item.title, item.text) for item in items)
+        tagged = self.tagger.tag_many(pairs, batch_size=self.config.tagger.batch_size)
+        return {item.id: tags for item, tags in zip(items, tagged)}
+
+    def retag(self, *, all_items: bool = False, batch: int = 500,
+              on_progress: Callable[[int, int], None] | None = None) -> RetagResult:
+        """Re-tag items whose tags are missing or come from an older tagger version.
+
+        Works in batches, each stored in its own transaction, so an interrupted run
+        keeps what it finished and the next run continues with the rest. With
+        ``all_items`` every item is re-tagged, in id order; the last id done is kept
+        in the database so an interrupted ``--all`` run resumes instead of starting over.
+        ``on_progress(done, total)`` is called after each batch.
+        """
+        store = self.store
+        version = self.tagger.version
+        # --all remembers the last item it finished, in the same transaction as its tags.
+        after = (store.get_setting(RETAG_ALL_KEY) or "") if all_items else ""
+        total = store.count_stale(version, include_all=all_items, after=after)
+        done = 0
+        while True:
+            rows = store.stale_items(version, include_all=all_items, after=after, limit=batch)
+            if not rows:
+                break
+            tagged = self.tagger.tag_many(((title, text) for _id, title, text in rows),
+                                          batch_size=self.config.tagger.batch_size)
+            after = rows[-1][0]
+            store.save_tags(zip((row[0] for row in rows), tagged), self.clock(),
+                            progress=(RETAG_ALL_KEY, after) if all_items else None)
+            done += len(rows)
+            if on_progress:
+                on_progress(done, total)
+        if all_items:
+            store.set_setting(RETAG_ALL_KEY, None, self.clock())
+        return RetagResult(done, version)
+
+    # collectors
     def collectors(self) -> list[Collector]:
+        """The collectors that can run now. Reddit's needs its credentials: without
+        them it is left out (see :meth:`unavailable_kinds`)."""
         from monitor.sources.feeds import FeedCollector
 
-        return [FeedCollector()]
+        collectors: list[Collector] = [FeedCollector()]
+        if any(s.kind in REDDIT_KINDS for s in self.sources):
+            reddit, _problem = self.reddit_collector()
+            if reddit is not None:
+                collectors.append(reddit)
+        return collectors
+
+    def unavailable_kinds(self) -> dict[str, str]:
+        """Source kinds that cannot be collected now, with the reason (one line)."""
+        if not any(s.kind in REDDIT_KINDS for s in self.sources):
+            return {}
+        from monitor.sources.reddit import load_credentials
+
+        _credentials, problem = load_credentials(self.config.reddit, self.secret)
+        return {kind: problem for kind in REDDIT_KINDS} if problem else {}
+
+    def reddit_collector(self) -> tuple["RedditCollector | None", str | None]:
+        """(collector, None), or (None, why not) when credentials are missing."""
+        from monitor.privacy import load_hash_key
+        from monitor.sources.reddit import RedditCollector, load_credentials
+
+        settings = self.config.reddit
+        credentials, problem = load_credentials(settings, self.secret)
+        if credentials is None:
+            return None, problem
+        key = load_hash_key(self.store.path, secret=self.secret) if settings.hash_authors else b""
+        return RedditCollector(settings, credentials, hash_key=key, timeout=self.config.http.timeout), None
 
     def find_sources(self, names: list[str]) -> list[Source]:
         """Sources by name or id (case-insensitive); unknown names are an error."""
@@ -63,13 +186,178 @@ class Monitor:
         force: bool = False,
         on_result: Callable[[SourceResult], None] | None = None,
     ) -> CycleReport:
-        """Run one collection cycle over all sources, or those named."""
+        """Run one collection cycle over all sources, or those named.
+
+        Sources whose collector cannot run (Reddit without credentials) are reported
+        as skipped, with one warning for all of them; the others are collected. With
+        ``[reddit] comments`` on, the top-level comments of relevant new posts are
+        fetched afterwards (see :meth:`collect_comments`), noted in ``report.notes``.
+        """
         sources = self.find_sources(names) if names else self.sources
-        collection = Collection(self.config, self.store, self.collectors(), clock=self.clock)
-        return collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
+        unavailable = self.unavailable_kinds()
+        if unavailable and any(s.kind in unavailable for s in sources):
+            reason = next(iter(unavailable.values()))
+            count = sum(1 for s in sources if s.kind in unavailable)
+            log.warning("%s; skipping %d Reddit source(s), collecting the rest", reason, count)
+        collectors = self.collectors()
+        try:
+            collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
+                                    unavailable=unavailable)
+            report = collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
+            from monitor.sources.reddit import RedditCollector
+
+            reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)
+            if self.config.reddit.comments and reddit is not None and not names:
+                note = self.collect_comments(reddit)
+                if note:
+                    report.notes.append(note)
+            return report
+        finally:
+            for collector in collectors:
+                close = getattr(collector, "close", None)
+                if close is not None:
+                    close()
+
+    # Reddit comments
+    def collect_comments(self, collector: "RedditCollector | None" = None, *, max_posts: int = 25) -> str | None:
+        """Fetch the top-level comments (``[reddit] comments_per_post`` of them, best
+        first) of relevant Reddit posts younger than ``recheck_days`` whose comments were
+        never fetched, at most ``max_posts`` posts per call, newest first. Comments are
+        items of their post's source (id ``t1_...``, ``extra.parent`` = the post), with
+        authors hashed like posts. Relevance is the tagger's: nothing is fetched for
+        untagged posts. Returns one line for the report, or None if nothing was due.
+        A failure (rate limit ...) stops this call; the rest are fetched next time.
+        """
+        from monitor.sources.reddit import ParentPost, parse_comments
+
+        settings = self.config.reddit
+        now = self.clock()
+        due = self.store.comment_candidates(now - timedelta(days=settings.recheck_days), max_posts)
+        if not due:
+            return None
+        own = collector is None
+        if collector is None:
+            collector, problem = self.reddit_collector()
+            if collector is None:
+                log.warning("%s; Reddit comments not fetched", problem)
+                return None
+        by_id = {s.id: s for s in self.sources}
+        posts = stored = 0
+        error: str | None = None
+        try:
+            for post_id, source_id, title, subreddit, url in due:
+                source = by_id.get(source_id)
+                if source is None:  # its source left the config: leave it be
+                    continue
+                try:
+                    records = collector.top_comments(post_id, settings.comments_per_post)
+                except CollectorError as failure:
+                    error = str(failure)
+                    log.error("Reddit comments of %s: %s; the rest wait for the next cycle", post_id, failure)
+                    break
+                items = parse_comments(records, ParentPost(post_id, title, subreddit, url), source, collector.options,
+                                       settings.comments_per_post)
+                changed = self.store.changed_items(source, items) if items else []
+                tags = self.tag(changed) if self.tag is not None and changed else {}
+                counts = self.store.save_comments(source, post_id, items, self.clock(), tags=tags)
+                posts += 1
+                stored += len(counts.new)
+        finally:
+            if own:
+                collector.close()
+        line = f"Reddit comments: {stored} new from {posts} relevant post(s)"
+        return line + (f"; stopped: {error}" if error else "")
+
+    # upstream deletions
+    def recheck(self, *, on_batch: Callable[[RecheckReport], None] | None = None) -> RecheckReport:
+        """Ask Reddit about every stored post younger than ``reddit.recheck_days`` (100
+        per request) and purge those deleted or removed upstream, keeping only their id,
+        source links, times and ``deleted_at``; clear the author hash of posts whose
+        author deleted their account. Records the run in ``rechecks``.
+
+        A failure part-way (rate limit, network) stops the re-check with what was done
+        so far kept and reported in ``error``; raises MonitorError when Reddit is not
+        configured or its credentials are missing.
+        """
+        from monitor.sources.reddit import INFO_BATCH, author_gone, gone_reason
+
+        if not self.config.reddit.user_agent.strip():
+            raise MonitorError("Reddit is not configured: set [reddit] user_agent in the config file")
+        started = self.clock()
+        report = RecheckReport(since=started - timedelta(days=self.config.reddit.recheck_days))
+        ids = self.store.recent_ids("reddit", report.since)  # posts (t3_) and comments (t1_)
+        collector: RedditCollector | None = None
+        if ids:
+            collector, problem = self.reddit_collector()
+            if collector is None:
+                raise MonitorError(f"{problem}; cannot re-check Reddit posts")
+        try:
+            for start in range(0, len(ids), INFO_BATCH):
+                batch = ids[start:start + INFO_BATCH]
+                assert collector is not None
+                try:
+                    found = collector.lookup(batch)
+                except CollectorError as error:
+                    report.error = str(error)
+                    break
+                if not found:
+                    # Reddit answers /api/info for deleted posts too; an empty answer to a
+                    # whole batch means something else is wrong: purge nothing on it.
+                    report.error = f"Reddit returned none of the {len(batch)} posts asked about; nothing purged"
+                    break
+                purge = [fullname for fullname in batch if fullname not in found or gone_reason(found[fullname])]
+                authors = [fullname for fullname in batch
+                           if fullname in found and not gone_reason(found[fullname]) and author_gone(found[fullname])]
+                purged, cleared = self.store.apply_deletions(purge, authors, self.clock())
+                report.checked += len(batch)
+                report.purged += purged
+                report.authors_cleared += cleared
+                if on_batch:
+                    on_batch(report)
+        finally:
+            if collector is not None:
+                collector.close()
+            self.store.record_recheck(Recheck("reddit", started, self.clock(), report.since, report.checked,
+                                              report.purged, report.authors_cleared, report.error))
+        if report.error:
+            log.error("Reddit re-check stopped early: %s", report.error)
+        log.info("Reddit re-check: %s", report.summary())
+        return report
+
+    # --- the daily digest ---------------------------------------------------------------
+
+    def build_digest(self, day: date | None = None, out_dir: Path | None = None) -> "DigestResult":
+        """Build, archive and record the digest for ``day`` (None: the latest complete day
+        per ``[digest] time``/``timezone``). Building a date again re-renders its archive;
+        ``out_dir`` also gets a copy of the files."""
+        from monitor.digest.delivery import make_digest
+
+        return make_digest(self.store, self.config, day, self.clock(), out_dir)
+
+    def send_digest(self, day: date | None = None, *, force: bool = False) -> "SendResult":
+        """Build and email the digest for ``day`` (None: the latest complete day), at most
+        once per date unless ``force``; crash-safe (see ``monitor.digest.delivery``)."""
+        from monitor.digest.delivery import send_digest
+
+        return send_digest(self.store, self.config, day, self.clock(), force=force)
+
+    def last_sent_digest(self) -> date | None:
+        """The newest date whose digest was sent (for ``monitor.digest.due_digest_date``)."""
+        from monitor.digest.delivery import last_sent
+
+        return last_sent(self.store)
+
+    def due_digest(self, grace_hours: float | None = None) -> date | None:
+        """The date whose digest should be sent now, if any (catch-up after downtime
+        within ``grace_hours``, default ``[digest] catch_up_hours``)."""
+        from monitor.digest import due_digest_date
+
+        hours = self.config.digest.catch_up_hours if grace_hours is None else grace_hours
+        return due_digest_date(self.clock(), self.config.digest, self.last_sent_digest(), hours)
 
 
-def open_monitor(config: Config, *, clock: Callable[[], datetime] = utcnow) -> Monitor:
+def open_monitor(config: Config, *, clock: Callable[[], datetime] = utcnow,
+                 secret: Callable[[str], str | None] = read_secret, tag: TagFunction | None = None) -> Monitor:
     """Open the configured database (migrating it) and sync the configured sources."""
     store = open_store(Path(config.storage.path))
-    return Monitor(config, store, clock=clock)
+    return Monitor(config, store, clock=clock, secret=secret, tag=tag)

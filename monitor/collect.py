@@ -20,10 +20,11 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping, TypeVar
 
 from monitor import schedule
+from monitor.cluster import ClusterIndex, signature
 from monitor.config import Config
 from monitor.errors import CollectorError
 from monitor.sources.base import Collector, Fetched, Parsed
@@ -62,6 +63,7 @@ class CycleReport:
     started_at: datetime
     results: list[SourceResult] = field(default_factory=list)
     ended_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)  # one line each about steps after the sources
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -167,6 +169,7 @@ class Collection:
         rng: random.Random | None = None,
         client_factory: Callable[[], HttpClient] | None = None,
         deadline: float | None = None,
+        unavailable: Mapping[str, str] | None = None,
     ):
         self.config = config
         self.store = store
@@ -180,6 +183,9 @@ class Collection:
         self.client_factory = client_factory or (lambda: HttpClient(config.http))
         # A whole-source deadline (all requests of one source), above the per-request one.
         self.deadline = deadline or max(config.http.timeout * 4, 60.0)
+        # Kinds whose collector cannot run this time (e.g. no credentials): kind -> reason.
+        self.unavailable = dict(unavailable or {})
+        self._clusters: ClusterIndex | None = None
 
     def run(
         self,
@@ -202,14 +208,20 @@ class Collection:
                 on_result(result)
         unknown = [s for s in polled if s.kind not in self.by_kind]
         for source in unknown:
-            result = SourceResult(source, "skipped", error=f"no collector for sources of kind {source.kind!r}")
+            reason = self.unavailable.get(source.kind) or f"no collector for sources of kind {source.kind!r}"
+            result = SourceResult(source, "skipped", error=reason,
+                                  next_due_at=states[source.id].next_due_at if source.id in states else None)
             report.results.append(result)
+            if on_result:
+                on_result(result)
         polled = [s for s in polled if s.kind in self.by_kind]
         if polled:
             for result in self._run_polled(polled, states, report.cycle_id):
                 report.results.append(result)
                 if on_result:
                     on_result(result)
+        window = timedelta(days=2 * self.config.clusters.window_days)
+        self.store.prune_signatures(now - window)
         report.ended_at = self.clock()
         return report
 
@@ -270,31 +282,54 @@ class Collection:
             return self._fail(source, state, started, now, error, cycle_id, status=fetched.status)
         for warning in parsed.warnings:
             log.warning("%s: %s", source.name, warning)
-        tags: Mapping[str, Tags] = {}
-        if self.tag is not None and parsed.items:
-            changed = self.store.changed_items(source, parsed.items)
-            tags = self.tag(changed) if changed else {}
+        changed = self.store.changed_items(source, parsed.items) if parsed.items else []
+        tags: Mapping[str, Tags] = self.tag(changed) if self.tag is not None and changed else {}
+        signatures = {item.id: signature(item.title, item.text) for item in changed}
         changes = {**fetched.state_changes, **parsed.state_changes}
-        new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
-                                           rng=self.rng, **_state_fields(changes))
-        run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
+        failure = fetched.failure
+        if failure is None:
+            new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
+                                               rng=self.rng, **_state_fields(changes))
+            run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
+        else:  # failed part-way: store what came before the failure, and back off
+            new_state = dataclasses.replace(
+                schedule.after_failure(state, now, sched, error=str(failure), status=failure.status,
+                                       retry_after=failure.retry_after, rng=self.rng),
+                **_state_fields(changes))
+            run = Run(cycle_id, source.id, started, now, "failed", failure.status, error=str(failure))
         try:
-            counts = self.store.save_batch(source, parsed.items, new_state, run, now, tags=tags)
+            counts = self.store.save_batch(source, parsed.items, new_state, run, now, tags=tags,
+                                           signatures=signatures, deleted=parsed.deleted,
+                                           cluster_index=self._cluster_index(now) if changed else None)
         except Exception as error:
             from monitor.errors import StorageError
 
-            failure = StorageError(f"could not store {len(parsed.items)} items; nothing of this batch was kept")
-            failure.__cause__ = error
-            log.error("%s: %s", source.name, failure)
+            stored = StorageError(f"could not store {len(parsed.items)} items; nothing of this batch was kept")
+            stored.__cause__ = error
+            log.error("%s: %s", source.name, stored)
             self.store.record_failure(
-                schedule.after_failure(state, now, sched, error=str(failure), rng=self.rng),
-                Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(failure)),
+                schedule.after_failure(state, now, sched, error=str(stored), rng=self.rng),
+                Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(stored)),
             )
-            return SourceResult(source, "failed", error=str(failure), http_status=fetched.status)
+            return SourceResult(source, "failed", error=str(stored), http_status=fetched.status)
+        if failure is not None:
+            message = (f"{failure}; kept {len(counts.new)} new and {len(counts.updated)} updated items"
+                       " fetched before it")
+            log.error("%s: %s (failure %d; next try %s UTC)", source.name, message, new_state.failures,
+                      f"{new_state.next_due_at:%Y-%m-%d %H:%M}" if new_state.next_due_at else "?")
+            return SourceResult(source, "failed", new=len(counts.new), updated=len(counts.updated),
+                                seen=counts.seen, error=message, http_status=failure.status,
+                                warnings=parsed.warnings, new_ids=counts.new, next_due_at=new_state.next_due_at)
         log.info("%s: %d new, %d updated, %d seen", source.name, len(counts.new), len(counts.updated), counts.seen)
         return SourceResult(source, "ok", new=len(counts.new), updated=len(counts.updated), seen=counts.seen,
                             http_status=fetched.status, warnings=parsed.warnings, new_ids=counts.new,
                             next_due_at=new_state.next_due_at)
+
+    def _cluster_index(self, now: datetime) -> ClusterIndex:
+        """Loaded on the first new item of a cycle, then kept up to date by the store."""
+        if self._clusters is None:
+            self._clusters = self.store.load_cluster_index(self.config.clusters, now)
+        return self._clusters
 
     def _fail(self, source: Source, state: FetchState, started: datetime, now: datetime, error: CollectorError,
               cycle_id: str, status: int | None = None) -> SourceResult:
@@ -322,5 +357,5 @@ def _state_fields(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def _in_loop(factory: Callable[[], T]) -> T:
-    """Build an object inside the event loop (httpx clients belong to the loop that uses them)."""
+    """Build an object inside the event loop (aiohttp sessions belong to the loop that uses them)."""
     return factory()

@@ -119,6 +119,27 @@ class ScheduleConfig:
     backoff_cap_hours: float = check(positive, default=24.0)  # cap of exponential back-off after failures
 
 
+def fraction(value: float) -> str | None:
+    return None if 0 < value <= 1 else "must be greater than 0 and at most 1"
+
+
+@dataclass(frozen=True)
+class ClustersConfig:
+    """How syndicated copies of one story are grouped."""
+
+    window_days: float = check(positive, default=3.0)  # copies published further apart are separate stories
+    threshold: float = check(fraction, default=0.5)  # estimated Jaccard similarity of headline + lead
+
+
+@dataclass(frozen=True)
+class TaggerConfig:
+    """Which relevance model tags items, and from which score an item is relevant."""
+
+    model: str = ""  # a directory written by `monitor train`; empty = the model shipped in the package
+    threshold: float | None = check(lambda v: fraction(v) if v is not None else None, default=None)
+    batch_size: int = check(positive, default=64)  # items per spaCy batch
+
+
 @dataclass(frozen=True)
 class FeedConfig:
     """One RSS/Atom feed."""
@@ -152,6 +173,144 @@ class QueriesSettings:
     )
 
 
+TOPIC_IDS = ("grooming", "grooming_gangs", "sextortion", "csam", "child_online_safety", "legislation")
+
+
+def topic_ids(value: tuple[str, ...]) -> str | None:
+    unknown = [v for v in value if v not in TOPIC_IDS]
+    if unknown:
+        return f"unknown topic {unknown[0]!r} (topics: {', '.join(TOPIC_IDS)})"
+    return None if value else "must name at least one topic"
+
+
+MEDIA_TYPES = ("news", "reddit", "parliament", "social")
+
+
+def media_types(value: tuple[str, ...]) -> str | None:
+    unknown = [v for v in value if v not in MEDIA_TYPES]
+    if unknown:
+        return f"unknown source type {unknown[0]!r} (types: {', '.join(MEDIA_TYPES)})"
+    return None if value else "must name at least one source type"
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """The daily digest. The digest for date D covers the 24 hours (23 or 25 when the clocks
+    change) from ``time`` on D-1 to ``time`` on D, local time in ``timezone``."""
+
+    time: str = check(hh_mm, default="07:30")  # when the day ends and the digest is due
+    timezone: str = check(timezone_name, default="Europe/London")
+    archive_dir: str = check(non_empty, default="db/archive")  # one folder per date
+    catch_up_hours: float = check(positive, default=6.0)  # send a missed digest this late at most
+    stories_per_topic: int = check(positive, default=8)  # more are counted, not listed
+    platform_topics: tuple[str, ...] = check(topic_ids, default=("grooming",))  # "grooming items"
+    platform_media: tuple[str, ...] = check(media_types, default=("news",))  # whose items count in the shares
+    chart: Literal["topics", "platforms"] = "topics"
+    silent_multiple: float = check(positive, default=3.0)  # silent: quiet this many usual gaps ...
+    silent_min_hours: float = check(positive, default=24.0)  # ... and at least this long
+
+
+def _email_address(value: str) -> str | None:
+    from email.utils import parseaddr
+
+    if not value:
+        return None  # checked when sending
+    name, address = parseaddr(value)
+    if not address or "@" not in address or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return f"not an email address: {value!r}"
+    return None
+
+
+def _email_addresses(value: tuple[str, ...]) -> str | None:
+    for address in value:
+        problem = _email_address(address) if address else "must not be empty"
+        if problem:
+            return problem
+    return None
+
+
+_SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
+# Reddit's API rules: "<platform>:<app ID>:<version string> (by /u/<reddit username>)".
+_REDDIT_USER_AGENT = re.compile(r"[^\s:]+:[^\s:]+:[^\s:]+ \(by /?u/[A-Za-z0-9_-]{3,20}\)")
+
+
+def subreddit_name(value: str) -> str | None:
+    """A subreddit's name as Reddit spells it, without ``r/`` (``Parenting``, ``all``)."""
+    if value.lower().startswith(("r/", "/r/")):
+        return f"write the name without r/ (e.g. {value.split('/')[-1]!r})"
+    if not _SUBREDDIT.fullmatch(value):
+        return "not a subreddit name (2-21 letters, digits or _)"
+    return None
+
+
+def reddit_user_agent(value: str) -> str | None:
+    """Reddit blocks generic user agents; it asks for a descriptive, versioned one."""
+    if value and not _REDDIT_USER_AGENT.fullmatch(value.strip()):
+        return ("must have Reddit's form '<platform>:<app id>:<version> (by /u/<name>)',"
+                " e.g. 'python:org.example.monitor:0.1 (by /u/your_account)'")
+    return None
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """SMTP delivery of the digest. The password is never here: ``password_env`` names the
+    environment variable or systemd credential that holds it."""
+
+    host: str = check(non_empty, default="localhost")
+    port: int = check(positive, default=587)
+    security: Literal["starttls", "tls", "none"] = "starttls"  # "none" only to 127.0.0.1
+    username: str = ""  # empty: no login
+    password_env: str = check(env_name, default="MONITOR_SMTP_PASSWORD")
+    sender: str = check(_email_address, default="")
+    recipients: tuple[str, ...] = check(_email_addresses, default=())
+    timeout: float = check(positive, default=60.0)  # hard limit in seconds for one whole send
+
+
+@dataclass(frozen=True)
+class RedditSubredditConfig:
+    """One subreddit whose newest posts are collected."""
+
+    name: str = check(subreddit_name)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedditSearchConfig:
+    """One Reddit keyword search, newest posts first, in one subreddit or ``all``."""
+
+    query: str = check(non_empty)
+    subreddit: str = check(subreddit_name, default="all")
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedditConfig:
+    """Public Reddit posts through Reddit's API (read-only app authentication).
+
+    The credentials are read from the environment variables (or systemd credentials)
+    named here, never from this file; ``oauth_url``/``reddit_url`` point at Reddit
+    unless a test or the demo points them at a local server.
+    """
+
+    user_agent: str = check(reddit_user_agent, default="")
+    client_id_env: str = check(env_name, default="REDDIT_CLIENT_ID")
+    client_secret_env: str = check(env_name, default="REDDIT_CLIENT_SECRET")
+    oauth_url: str = check(http_url, default="https://oauth.reddit.com")
+    reddit_url: str = check(http_url, default="https://www.reddit.com")
+    include_nsfw: bool = False  # posts marked over 18 are skipped unless true
+    hash_authors: bool = True  # store a keyed hash of the username, never the name
+    recheck_days: float = check(positive, default=7.0)  # re-check posts this young for upstream deletion
+    comments: bool = False  # also collect top-level comments of posts the tagger found relevant
+    comments_per_post: int = check(positive, default=20)  # the top this many top-level comments of each
+    subreddits: tuple[RedditSubredditConfig, ...] = ()
+    searches: tuple[RedditSearchConfig, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        """True when any Reddit source is configured."""
+        return bool(self.subreddits or self.searches)
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole validated configuration. ``path`` is the file it came from."""
@@ -159,9 +318,14 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    clusters: ClustersConfig = field(default_factory=ClustersConfig)
+    tagger: TaggerConfig = field(default_factory=TaggerConfig)
     queries_settings: QueriesSettings = field(default_factory=QueriesSettings)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     feeds: tuple[FeedConfig, ...] = ()
     queries: tuple[QueryConfig, ...] = ()
+    reddit: RedditConfig = field(default_factory=RedditConfig)
     path: str = field(default="<defaults>", metadata={"internal": True})
 
 
@@ -217,6 +381,7 @@ def config_from_dict(data: dict[str, Any], name: str = "<config>") -> Config:
     config = _build(Config, data, "", problems)
     if not problems:
         _check_unique(config, problems)
+        _check_email(config, problems)
     if problems:
         raise ConfigError([f"{name}: {problem}" for problem in problems])
     return dataclasses.replace(config, path=name)
@@ -236,6 +401,36 @@ def _check_unique(config: Config, problems: list[str]) -> None:
                     " (names must differ in letters or digits)"
                 )
             seen.setdefault(key, index)
+    reddit = config.reddit
+    if reddit.enabled and not reddit.user_agent.strip():
+        problems.append("reddit.user_agent: missing required value (Reddit requires a descriptive user agent,"
+                        " e.g. 'python:org.example.monitor:0.1 (by /u/your_account)')")
+    names: dict[str, int] = {}
+    for index, sub in enumerate(reddit.subreddits):
+        if sub.name.lower() in names:
+            problems.append(f"reddit.subreddits[{index}].name: {sub.name!r} is already reddit.subreddits"
+                            f"[{names[sub.name.lower()]}]")
+        names.setdefault(sub.name.lower(), index)
+    searches: dict[str, int] = {}
+    for index, search in enumerate(reddit.searches):
+        key = slugify(f"{search.query} {search.subreddit}")
+        if key in searches:
+            problems.append(f"reddit.searches[{index}]: the same search as reddit.searches[{searches[key]}]"
+                            " (query and subreddit must differ in letters or digits)")
+        searches.setdefault(key, index)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def _check_email(config: Config, problems: list[str]) -> None:
+    """Unencrypted SMTP only to a relay on this machine: anything else would send the
+    password and the digest in clear across a network."""
+    if config.email.security == "none" and config.email.host not in LOOPBACK:
+        problems.append(
+            f"email.security: \"none\" (no encryption) is only allowed with host = \"127.0.0.1\","
+            f" not {config.email.host!r}; use \"starttls\" or \"tls\""
+        )
 
 
 def _join(path: str, key: str) -> str:

@@ -58,5 +58,9 @@ class DigestError(MonitorError):
     """A digest could not be built, archived or sent."""
 
 
+class MailError(MonitorError):
+    """An email could not be sent: configuration, connection, TLS, login or refusal."""
+
+
 class QueryError(MonitorError):
     """A search query, filter or saved query the user gave cannot be run as written."""

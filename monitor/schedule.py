@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import math
 import random
 import re
 from datetime import datetime, timedelta, timezone
@@ -36,6 +37,36 @@ def in_backoff(state: FetchState | None, now: datetime) -> bool:
     return state.failures > 0 and state.next_due_at > now
 
 
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP-date header value (``Expires``, ``Retry-After``) as aware UTC, or None."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
+def retry_after_seconds(value: object, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP date).
+
+    Accepts what servers and libraries hand over (a string, a number or None);
+    anything unreadable is None, and a date in the past is 0.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        when = http_date(text)
+        if when is None:
+            return None
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
 def freshness_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
     """How long the server says its answer stays fresh (Cache-Control max-age, else Expires)."""
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -45,16 +76,8 @@ def freshness_seconds(headers: Mapping[str, str], now: datetime) -> float | None
     match = _MAX_AGE.search(cache_control)
     if match:
         return float(match.group(1))
-    expires = lowered.get("expires")
-    if expires:
-        try:
-            when = email.utils.parsedate_to_datetime(expires)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return max(0.0, (when - now).total_seconds())
-    return None
+    when = http_date(lowered.get("expires"))
+    return None if when is None else max(0.0, (when - now).total_seconds())
 
 
 def _jittered(seconds: float, config: ScheduleConfig, rng: random.Random) -> float:

@@ -71,7 +71,9 @@ class Item:
 
     ``id`` is the natural key (see ``monitor.sources.normalise.item_key``); ``url`` is
     normalised; ``text`` is plain text for tagging; ``summary_html`` is already
-    sanitised with an allow-list and safe to place in HTML.
+    sanitised with an allow-list and safe to place in HTML. ``popularity`` and
+    ``comments`` are engagement counts where the source reports them (a Reddit
+    post's score and comment count), None for news.
     """
 
     id: str
@@ -84,6 +86,8 @@ class Item:
     published_at: datetime | None = None
     guid: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    popularity: int | None = None
+    comments: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from monitor.config import Config, config_from_dict
+from monitor.demo.reddit_api import FakeRedditAPI
 from monitor.demo.server import LocalServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,3 +44,16 @@ def make_config(tmp_path: Path) -> Callable[..., Config]:
         return config_from_dict(data, "test.toml")
 
     return build
+
+
+@pytest.fixture
+def reddit_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRedditAPI]:
+    """A fake Reddit API on 127.0.0.1, with its credentials in the environment (and no
+    systemd credentials or hash key from the machine running the tests)."""
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("MONITOR_HASH_KEY", raising=False)
+    with LocalServer() as local:
+        api = FakeRedditAPI(local)
+        monkeypatch.setenv("REDDIT_CLIENT_ID", api.client_id)
+        monkeypatch.setenv("REDDIT_CLIENT_SECRET", api.client_secret)
+        yield api

@@ -29,3 +29,24 @@ def rows(monitor: Monitor, sql: str, params: list[Any] | None = None) -> list[di
     cursor = monitor.store.db.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# --- Reddit ---------------------------------------------------------------------------
+
+REDDIT_USER_AGENT = "python:org.example.monitor-tests:0.1 (by /u/monitor_tests)"
+
+
+def reddit_section(api: Any, **overrides: Any) -> dict[str, Any]:
+    """A ``[reddit]`` table pointing praw at a FakeRedditAPI."""
+    return {"user_agent": REDDIT_USER_AGENT, "oauth_url": api.base_url, "reddit_url": api.base_url, **overrides}
+
+
+def our_reddit_posts() -> tuple[Any, list[dict[str, Any]]]:
+    """(the time the posts are relative to, the invented posts in tests/data/reddit)."""
+    import json
+
+    from monitor.types import from_iso
+    from tests.conftest import DATA
+
+    data = json.loads((DATA / "reddit" / "ours_posts.json").read_text(encoding="utf-8"))
+    return from_iso(data["now"]), data["posts"]

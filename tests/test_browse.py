@@ -124,9 +124,10 @@ def served(tmp_path_factory):
     camp = campaign_db.build(folder / "monitor.db")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    log = (folder / "browse.log").open("w")  # a file, not a pipe nobody reads: a full pipe would stall it
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor", "browse", "--db", str(camp.path), "--port", str(port)],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -136,7 +137,8 @@ def served(tmp_path_factory):
         except (urllib.error.URLError, ConnectionError):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail(f"monitor browse did not start: {process.communicate()[1][-2000:]}")
+                process.wait()
+                pytest.fail(f"monitor browse did not start: {(folder / 'browse.log').read_text()[-2000:]}")
             time.sleep(0.2)
     try:
         yield camp, base, port, folder
@@ -147,6 +149,7 @@ def served(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 def get_json(url: str):

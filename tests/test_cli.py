@@ -16,7 +16,7 @@ from monitor.cli import main
 from tests.conftest import DATA, REPO
 from tests.helpers import serve_files
 
-HEAVY = {"spacy", "praw", "prawcore", "feedparser", "httpx", "sqlite_utils", "matplotlib", "apscheduler", "jinja2"}
+HEAVY = {"spacy", "praw", "prawcore", "feedparser", "aiohttp", "httpx", "sqlite_utils", "matplotlib", "apscheduler", "jinja2"}
 
 
 def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -97,7 +97,33 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     result = run(["demo", "--db", str(tmp_path / "demo.db")], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Serving 12 invented demo feeds on http://127.0.0.1:" in result.stdout
-    summary = next(line for line in result.stdout.splitlines() if line.startswith("15 sources:"))
-    assert "15 ok" in summary and "0 failed" in summary
+    assert "Serving 40 invented Reddit posts through a fake Reddit API on http://127.0.0.1:" in result.stdout
+    summary = next(line for line in result.stdout.splitlines() if line.startswith("26 sources:"))
+    assert "26 ok" in summary and "0 failed" in summary
+    assert re.search(r"^ok\s+6 new .* r/Parenting$", result.stdout, re.MULTILINE)
+    assert "Reddit search: grooming instagram (r/all)" in result.stdout
     stored = int(re.search(r"(\d+) items stored", result.stdout).group(1))
     assert stored > 100
+    # the digest of the day that just ended, built from the fresh database, ready to open
+    lines = result.stdout.splitlines()
+    uri = lines[lines.index("Open the digest in a browser:") + 1].strip()
+    html = Path(uri.removeprefix("file://"))
+    assert html.parent.parent == (tmp_path / "demo-digest").resolve() and html.name == "digest.html"
+    page = html.read_text(encoding="utf-8")
+    assert "Top stories" in page and "Source health" in page
+    text = (html.parent / "digest.txt").read_text(encoding="utf-8")
+    collected = int(re.search(r"([\d,]+) items collected in all", text).group(1).replace(",", ""))
+    assert 20 < collected < stored  # the newest day of the corpus, not all of it
+    assert "All 26 sources are working normally." in text
+
+    import sqlite3
+
+    from monitor.demo.corpus import load_corpus
+
+    corpus = load_corpus()["reddit"]
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        reddit = db.execute("SELECT id, author_hash, subreddit FROM reddit_posts").fetchall()
+    assert len(reddit) == len([p for p in corpus if not p["over_18"]])  # NSFW posts skipped
+    assert {row[2] for row in reddit} == {p["subreddit"] for p in corpus}
+    authors = {p["author"] for p in corpus}
+    assert all(row[1] and row[1] not in authors for row in reddit)  # usernames hashed

@@ -144,3 +144,104 @@ def test_config_is_found_by_option_then_environment_then_working_directory(tmp_p
     assert (tmp_path / "env.db").exists()
     run_cli(["--config", "opt.toml", "stats"], tmp_path, {"MONITOR_CONFIG": "env.toml"})
     assert (tmp_path / "opt.db").exists()
+
+
+# --- [reddit] ---------------------------------------------------------------------------
+
+REDDIT = """
+[storage]
+path = "{db}"
+
+[reddit]
+user_agent = "python:org.example.monitor:0.1 (by /u/campaign_bot)"
+{extra}
+[[reddit.subreddits]]
+name = "Parenting"
+
+[[reddit.subreddits]]
+name = "teenagers"
+tags = ["young people"]
+
+[[reddit.searches]]
+query = "grooming instagram"
+
+[[reddit.searches]]
+query = "Online Safety Act"
+subreddit = "ukpolitics"
+"""
+
+
+def test_reddit_section_loads_with_its_defaults_and_becomes_sources(tmp_path):
+    from monitor.sources import sources_from_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(REDDIT.format(db=tmp_path / "x.db", extra=""), encoding="utf-8")
+    config = load_config(path)
+    reddit = config.reddit
+    assert (reddit.client_id_env, reddit.client_secret_env) == ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET")
+    assert (reddit.oauth_url, reddit.reddit_url) == ("https://oauth.reddit.com", "https://www.reddit.com")
+    assert (reddit.include_nsfw, reddit.hash_authors, reddit.recheck_days) == (False, True, 7.0)
+    assert reddit.searches[0].subreddit == "all"
+    sources = {s.id: s for s in sources_from_config(config)}
+    assert set(sources) == {"reddit_subreddit:parenting", "reddit_subreddit:teenagers",
+                            "reddit_search:grooming-instagram-all", "reddit_search:online-safety-act-ukpolitics"}
+    assert sources["reddit_subreddit:teenagers"].name == "r/teenagers"
+    assert sources["reddit_subreddit:teenagers"].tags == ("young people",)
+    assert sources["reddit_subreddit:parenting"].media == "reddit"
+    search = sources["reddit_search:online-safety-act-ukpolitics"]
+    assert search.url == "https://www.reddit.com/r/ukpolitics/search/?q=Online+Safety+Act&sort=new&restrict_sr=1"
+    assert search.options == {"query": "Online Safety Act", "subreddit": "ukpolitics"}
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ('include_nsfw = "no"', "reddit.include_nsfw: expected true or false, got str 'no'"),
+    ("recheck_days = 0", "reddit.recheck_days: must be greater than 0"),
+    ('client_id_env = "my id"', "reddit.client_id_env: must be the name of an environment variable (letters, digits, _)"),
+    ('oauth_url = "oauth.reddit.com"', "reddit.oauth_url: not an http(s) URL"),
+    ("client_secret = \"hunter2\"", "reddit.client_secret: unknown key (expected one of: client_id_env, "
+                                    "client_secret_env, comments, comments_per_post, hash_authors, include_nsfw, "
+                                    "oauth_url, recheck_days, reddit_url, searches, subreddits, user_agent)"),
+])
+def test_reddit_settings_are_checked_with_dotted_keys(tmp_path, extra, expected):
+    assert problems(tmp_path, REDDIT.format(db=tmp_path / "x.db", extra=extra)) == [
+        f"{tmp_path / 'config.toml'}: {expected}"]
+
+
+def test_reddit_user_agent_must_be_in_reddits_form_and_is_required_with_sources(tmp_path):
+    text = REDDIT.format(db=tmp_path / "x.db", extra="").replace(
+        'user_agent = "python:org.example.monitor:0.1 (by /u/campaign_bot)"', 'user_agent = "monitor bot"')
+    (problem,) = problems(tmp_path, text)
+    assert problem.endswith("reddit.user_agent: must have Reddit's form '<platform>:<app id>:<version> (by /u/<name>)',"
+                            " e.g. 'python:org.example.monitor:0.1 (by /u/your_account)'")
+    text = REDDIT.format(db=tmp_path / "x.db", extra="").replace(
+        'user_agent = "python:org.example.monitor:0.1 (by /u/campaign_bot)"', "")
+    (problem,) = problems(tmp_path, text)
+    assert ": reddit.user_agent: missing required value (Reddit requires a descriptive user agent" in problem
+
+
+def test_subreddit_names_and_duplicates_are_checked(tmp_path):
+    text = REDDIT.format(db=tmp_path / "x.db", extra="") + """
+[[reddit.subreddits]]
+name = "r/ukpolitics"
+
+[[reddit.subreddits]]
+name = "PARENTING"
+
+[[reddit.subreddits]]
+name = "no spaces please"
+
+[[reddit.searches]]
+query = "grooming, instagram!"
+"""
+    where = tmp_path / "config.toml"
+    assert problems(tmp_path, text) == [
+        f"{where}: reddit.subreddits[2].name: write the name without r/ (e.g. 'ukpolitics')",
+        f"{where}: reddit.subreddits[4].name: not a subreddit name (2-21 letters, digits or _)",
+    ]
+    text = text.replace('name = "r/ukpolitics"', 'name = "ukpolitics"').replace(
+        'name = "no spaces please"', 'name = "privacy"')
+    assert problems(tmp_path, text) == [
+        f"{where}: reddit.subreddits[3].name: 'PARENTING' is already reddit.subreddits[0]",
+        f"{where}: reddit.searches[2]: the same search as reddit.searches[0] (query and subreddit must differ"
+        " in letters or digits)",
+    ]

@@ -10,6 +10,9 @@ from monitor.cli._base import main
 # Command modules register their commands on ``main`` when imported.
 from monitor.cli import collect as _collect  # noqa: E402,F401
 from monitor.cli import demo as _demo  # noqa: E402,F401
+from monitor.cli import digest as _digest  # noqa: E402,F401
+from monitor.cli import tagging as _tagging  # noqa: E402,F401
+from monitor.cli import reddit as _reddit  # noqa: E402,F401
 from monitor.cli import search as _search  # noqa: E402,F401
 
 __all__ = ["main"]

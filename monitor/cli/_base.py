@@ -52,7 +52,7 @@ def configure_logging(verbose: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     logging.getLogger("monitor").setLevel(level)
-    for noisy in ("prawcore", "praw", "httpx", "httpcore", "urllib3", "apscheduler"):
+    for noisy in ("prawcore", "praw", "aiohttp", "urllib3", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(level, logging.INFO) if noisy == "apscheduler" else logging.WARNING)
 
 

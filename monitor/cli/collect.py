@@ -49,6 +49,8 @@ def collect(ctx: Context, names: tuple[str, ...], scheduled: bool, force: bool) 
         report = monitor.collect(list(names) or None, scheduled=scheduled, force=force,
                                  on_result=lambda r: click.echo(format_result(r)))
         click.echo(report.summary())
+        for note in report.notes:
+            click.echo(note)
         total = monitor.store.count_items()
         click.echo(f"{total} items stored in {monitor.store.path}")
     if report.count("failed"):
@@ -62,8 +64,10 @@ def stats(ctx: Context) -> None:
     """Print item counts per source, the last run of each, and back-off state.
 
     Columns: items (stored items this source carried), last run (time, status and
-    new/updated/seen counts), and for failing sources the consecutive failures and
-    when the next attempt is due.
+    new/updated/seen counts), and for failing sources the consecutive failures, the
+    last error (a Reddit rate limit shows its Retry-After) and when the next attempt
+    is due. Items purged because they were deleted upstream are counted, and the
+    last Reddit deletion re-check is shown.
     """
     from monitor.app import open_monitor
 
@@ -83,7 +87,20 @@ def stats(ctx: Context) -> None:
             if row["gone_at"]:
                 click.echo(f"{'':>8}gone since {row['gone_at']}: the server answered 410; fix or remove its URL")
             elif row["failures"]:
+                what = "rate limited by Reddit" if row["last_http_status"] == 429 else (
+                    f"{row['failures']} consecutive failure(s)")
                 click.echo(
-                    f"{'':>8}{row['failures']} consecutive failure(s), backing off until {row['next_due_at']}; "
-                    f"last error: {row['last_error']}"
+                    f"{'':>8}{what}, backing off until {row['next_due_at']}; "
+                    f"last error: {row['state_error'] or row['last_error']}"
                 )
+            if row["deleted"]:
+                click.echo(f"{'':>8}{row['deleted']} item(s) deleted upstream and purged (only ids kept)")
+        recheck = monitor.store.last_recheck("reddit")
+        if recheck is not None:
+            click.echo(
+                f"Last Reddit deletion re-check: {recheck.ended_at:%Y-%m-%d %H:%M} UTC, {recheck.checked} post(s)"
+                f" checked, {recheck.purged} purged, {recheck.authors_cleared} author(s) cleared"
+                + (f"; stopped early: {recheck.error}" if recheck.error else "")
+            )
+        elif any(row["kind"].startswith("reddit") for row in rows):
+            click.echo("Reddit deletion re-check: never run (monitor recheck)")

@@ -17,10 +17,13 @@ def demo(db_path: Path) -> None:
     """Run the pipeline offline on the project's invented demo corpus.
 
     Serves a dozen invented news feeds (relevant stories and look-alike noise:
-    dog grooming, beard care, ski pistes ...) and a news-search endpoint on
-    127.0.0.1, collects them into a fresh database, and prints what it did.
-    Needs no configuration file and no internet. Every outlet, person and
-    figure in the corpus is fictional.
+    dog grooming, beard care, ski pistes ...), a news-search endpoint and 40
+    invented Reddit posts (through a fake Reddit API that the real praw reads
+    with dummy credentials) on 127.0.0.1, collects and tags them into a fresh
+    database, builds the daily digest (HTML, text and chart under
+    db/demo-digest/) and prints where to open it. Needs no configuration file,
+    no credentials and no internet. Every outlet, person, username and figure
+    in the corpus is fictional.
     """
     from monitor.demo import run_demo
 
@@ -28,6 +31,11 @@ def demo(db_path: Path) -> None:
         raise click.UsageError("the demo recreates its database; choose a path other than db/monitor.db")
     result = run_demo(db_path, echo=click.echo)
     click.echo("")
+    if result.digest_html is not None:
+        click.echo("Open the digest in a browser:")
+        click.echo(f"  {result.digest_html.resolve().as_uri()}")
+        click.echo(f"  (plain-text version: {result.digest_text})")
+        click.echo("")
     click.echo("Look inside:")
     click.echo(f"  sqlite-utils tables {result.db_path} --counts")
     click.echo(f"  sqlite-utils query {result.db_path} \"select published_at, title from items order by published_at desc limit 10\" --table")

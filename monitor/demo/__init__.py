@@ -1,21 +1,32 @@
 """The offline demo: our invented corpus served on 127.0.0.1 and run through the real pipeline.
 
 ``DemoSite`` puts the corpus on a :class:`~monitor.demo.server.LocalServer` (one feed per
-outlet, a news-search endpoint for ``[[queries]]``, and article pages); ``demo_config``
-builds a configuration pointing at it; ``run_demo`` collects into a fresh database.
+outlet, a news-search endpoint for ``[[queries]]``, and article pages); ``DemoReddit``
+serves the corpus' invented Reddit posts through a fake Reddit API on a second local
+server, read by the real praw; ``demo_config`` builds a configuration pointing at both;
+``run_demo`` collects (and tags) into a fresh database and builds the daily digest.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.config import Config, config_from_dict
-from monitor.demo.corpus import DemoEntry, article_page, entries, load_corpus, render_feed, render_rss
+from monitor.demo.corpus import (
+    DemoEntry,
+    article_page,
+    entries,
+    load_corpus,
+    reddit_post,
+    render_feed,
+    render_rss,
+)
+from monitor.demo.reddit_api import FakeRedditAPI
 from monitor.demo.server import LocalServer, Reply, Request, static
 from monitor.types import utcnow
 
@@ -24,6 +35,39 @@ DEMO_QUERIES = [
     ("Sextortion", "sextortion"),
     ("Online Safety Act", "Online Safety Act"),
 ]
+
+
+DEMO_SUBREDDITS = ["Parenting", "teenagers", "ukpolitics", "technology", "privacy", "legaladvice", "dogs", "Barber"]
+DEMO_REDDIT_SEARCHES = ["grooming instagram", "sextortion", "Online Safety Act"]
+
+
+class DemoReddit:
+    """The corpus' invented Reddit posts behind a fake Reddit API (see ``reddit_api``).
+
+    Its dummy credentials exist only for the demo: :meth:`secret` hands them to the
+    demo's Monitor in place of the environment, so real credentials are never used.
+    """
+
+    CLIENT_ID = "demo-client-id"
+    CLIENT_SECRET = "demo-client-secret"
+
+    def __init__(self, server: LocalServer, now: datetime, corpus: dict[str, Any] | None = None):
+        self.corpus = corpus or load_corpus()
+        self.api = FakeRedditAPI(server, client_id=self.CLIENT_ID, client_secret=self.CLIENT_SECRET)
+        for post in self.corpus.get("reddit", []):
+            self.api.add_post(reddit_post(post, now), search_terms=post.get("search_terms") or [])
+
+    def secret(self, name: str) -> str | None:
+        return {"REDDIT_CLIENT_ID": self.CLIENT_ID, "REDDIT_CLIENT_SECRET": self.CLIENT_SECRET}.get(name)
+
+    def config_section(self) -> dict[str, Any]:
+        return {
+            "user_agent": "python:monitor-demo:0.1 (by /u/monitor_demo)",
+            "oauth_url": self.api.base_url,
+            "reddit_url": self.api.base_url,
+            "subreddits": [{"name": name} for name in DEMO_SUBREDDITS],
+            "searches": [{"query": query} for query in DEMO_REDDIT_SEARCHES],
+        }
 
 
 class DemoSite:
@@ -70,8 +114,10 @@ class DemoSite:
         return Reply(200, {"Content-Type": "text/html; charset=utf-8"}, article_page(entry, outlet))
 
 
-def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | None = None) -> Config:
-    """A configuration that polls every demo feed and the demo news search."""
+def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | None = None,
+                reddit: DemoReddit | None = None) -> Config:
+    """A configuration that polls every demo feed and the demo news search, and with
+    ``reddit`` the demo subreddits and Reddit searches."""
     data: dict[str, Any] = {
         "storage": {"path": str(db_path)},
         "http": {"user_agent": "monitor-demo/0.1 (offline demo; +http://127.0.0.1/)", "timeout": 20.0},
@@ -79,6 +125,8 @@ def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | Non
         "feeds": [{"name": feed["name"], "url": site.feed_urls[feed["slug"]]} for feed in site.corpus["feeds"]],
         "queries": [{"name": name, "terms": terms} for name, terms in DEMO_QUERIES],
     }
+    if reddit is not None:
+        data["reddit"] = reddit.config_section()
     for key, value in (extra or {}).items():
         data[key] = value
     return config_from_dict(data, "<demo>")
@@ -89,27 +137,53 @@ class DemoResult:
     db_path: Path
     items: int
     summary: str
+    digest_html: Path | None = None
+    digest_text: Path | None = None
+
+
+DEMO_TIMEZONE = "Europe/London"
+
+
+def demo_digest_settings(now: datetime, db_path: Path) -> tuple[datetime, dict[str, Any]]:
+    """Where the demo's digest day ends (this minute, so the newest stories are in it) and
+    the ``[digest]`` settings that make it so; the corpus is dated a minute earlier."""
+    from zoneinfo import ZoneInfo
+
+    end = now.replace(second=0, microsecond=0)
+    local_end = end.astimezone(ZoneInfo(DEMO_TIMEZONE))
+    return end, {"time": f"{local_end:%H:%M}", "timezone": DEMO_TIMEZONE,
+                 "archive_dir": str(db_path.parent / "demo-digest")}
 
 
 def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] = print,
              now: datetime | None = None) -> DemoResult:
-    """Serve the corpus locally, collect it into a fresh ``db_path``, and report."""
+    """Serve the corpus locally, collect it into a fresh ``db_path``, build the digest
+    under ``db/demo-digest/`` next to it, and report."""
     from monitor.app import open_monitor
     from monitor.cli.collect import format_result
+    from monitor.digest.days import zone
 
     db_path = Path(db_path)
     for suffix in ("", "-wal", "-shm"):  # a fresh demo database every time (ours, never the real one)
         candidate = Path(f"{db_path}{suffix}")
         if candidate.exists():
             os.remove(candidate)
-    now = now or utcnow()
-    with LocalServer() as server:
-        site = DemoSite(server, now)
-        config = demo_config(site, db_path)
+    end, digest_settings = demo_digest_settings(now or utcnow(), db_path)
+    corpus_now = end - timedelta(minutes=1)  # every item inside the digest's day, the newest too
+    with LocalServer() as server, LocalServer() as reddit_server:
+        site = DemoSite(server, corpus_now)
+        reddit = DemoReddit(reddit_server, corpus_now, site.corpus)
+        config = demo_config(site, db_path, extra={"digest": digest_settings}, reddit=reddit)
         echo(f"Serving {len(site.corpus['feeds'])} invented demo feeds on {server.base_url}")
-        with open_monitor(config) as monitor:
+        echo(f"Serving {len(reddit.api.posts)} invented Reddit posts through a fake Reddit API on"
+             f" {reddit.api.base_url}")
+        with open_monitor(config, secret=reddit.secret, clock=lambda: max(utcnow(), end)) as monitor:
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
             items = monitor.store.count_items()
+            digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
     echo(f"{items} items stored in {db_path}")
-    return DemoResult(db_path, items, report.summary())
+    head = digest.digest.headline
+    echo(f"Digest built: {head.relevant} relevant items in {head.stories} stories"
+         + (f" ({head.untagged} items not yet tagged)" if head.untagged else ""))
+    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path)

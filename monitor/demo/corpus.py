@@ -132,3 +132,42 @@ def article_page(entry: DemoEntry, outlet: str) -> bytes:
         f"<h1>{escape(entry.title)}</h1>{safe_html(entry.summary_html)}</html>"
     )
     return page.encode("utf-8")
+
+
+def reddit_post(post: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An invented corpus post as Reddit's t3 ``data`` (the fields praw and we read)."""
+    created = (now - timedelta(hours=float(post["hours_ago"]))).timestamp()
+    subreddit = post["subreddit"]
+    slug = "_".join("".join(ch if ch.isalnum() else " " for ch in post["title"].lower()).split()[:8])
+    permalink = f"/r/{subreddit}/comments/{post['id']}/{slug}/"
+    selftext = post.get("selftext") or ""
+    paragraphs = "".join(f"<p>{escape(part.strip())}</p>\n" for part in selftext.split("\n\n") if part.strip())
+    link = post.get("url")
+    return {
+        "id": post["id"],
+        "name": f"t3_{post['id']}",
+        "title": post["title"],
+        "selftext": selftext,
+        "selftext_html": f'<!-- SC_OFF --><div class="md">{paragraphs}</div><!-- SC_ON -->' if selftext else None,
+        "author": post["author"],
+        "subreddit": subreddit,
+        "subreddit_name_prefixed": f"r/{subreddit}",
+        "created_utc": float(int(created)),
+        "permalink": permalink,
+        "url": link or f"https://www.reddit.com{permalink}",
+        "is_self": not link,
+        "domain": urlsplit_host(link) if link else f"self.{subreddit}",
+        "score": post["score"],
+        "num_comments": post["num_comments"],
+        "over_18": bool(post.get("over_18")),
+        "removed_by_category": None,
+        "link_flair_text": None,
+        "upvote_ratio": 0.97,
+        "edited": False,
+    }
+
+
+def urlsplit_host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").removeprefix("www.")

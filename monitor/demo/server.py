@@ -76,6 +76,7 @@ def static(
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def log_message(self, format: str, *args: object) -> None:  # keep test and demo output clean
         pass
@@ -96,6 +97,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if self.close_connection and "connection" not in {k.lower() for k in reply.headers}:
+                # The client asked to close (prawcore does for token requests): say so, as real
+                # servers do, so its connection pool does not reuse a socket being closed.
+                self.send_header("Connection", "close")
             if isinstance(reply.body, (bytes, bytearray)):
                 if "content-length" not in {k.lower() for k in reply.headers}:
                     self.send_header("Content-Length", str(len(reply.body)))
@@ -142,12 +147,13 @@ class LocalServer:
         self.routes: dict[str, Route] = {}
         self.prefix_routes: list[tuple[str, Route]] = []
         self.requests: list[Request] = []
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="local-http", daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -4,7 +4,7 @@ pure clean-up every collector shares, and one module per kind of source (``feeds
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlencode
 
 from monitor.config import Config
 from monitor.sources.normalise import slugify
@@ -27,5 +27,31 @@ def sources_from_config(config: Config) -> list[Source]:
         sources.append(
             Source(id=source_id("query", query.name), kind="query", name=query.name, url=url,
                    tags=query.tags, options={"terms": query.terms})
+        )
+    sources += reddit_sources(config)
+    return sources
+
+
+def reddit_sources(config: Config) -> list[Source]:
+    """``[[reddit.subreddits]]`` and ``[[reddit.searches]]`` as sources.
+
+    Ids: ``reddit_subreddit:parenting``, ``reddit_search:grooming-instagram-all`` (the
+    query and the subreddit). The URL is the listing on Reddit's web site, for people.
+    """
+    reddit = config.reddit
+    base = reddit.reddit_url.rstrip("/")
+    sources = [
+        Source(id=source_id("reddit_subreddit", sub.name), kind="reddit_subreddit", name=f"r/{sub.name}",
+               url=f"{base}/r/{sub.name}/new/", tags=sub.tags, options={"subreddit": sub.name})
+        for sub in reddit.subreddits
+    ]
+    for search in reddit.searches:
+        restrict = {} if search.subreddit.lower() == "all" else {"restrict_sr": "1"}
+        query = urlencode({"q": search.query, "sort": "new", **restrict})
+        sources.append(
+            Source(id=source_id("reddit_search", f"{search.query} {search.subreddit}"), kind="reddit_search",
+                   name=f"Reddit search: {search.query} (r/{search.subreddit})",
+                   url=f"{base}/r/{search.subreddit}/search/?{query}", tags=search.tags,
+                   options={"query": search.query, "subreddit": search.subreddit})
         )
     return sources

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping, Protocol
 
+from monitor.errors import CollectorError
 from monitor.sources.http import HttpClient
 from monitor.types import FetchState, Item, Source
 
@@ -22,6 +23,10 @@ class Fetched:
 
     ``state_changes`` are FetchState fields to store if the batch is stored
     (new validators, a permanent redirect's URL, a cursor ...).
+
+    ``failure`` is set when the source failed part-way (a rate limit on page three):
+    what was fetched before it is parsed and stored, and the source still counts as
+    failed and backs off, so nothing already fetched is thrown away.
     """
 
     not_modified: bool = False
@@ -31,15 +36,21 @@ class Fetched:
     body: bytes = b""
     payload: Any = None
     state_changes: dict[str, Any] = field(default_factory=dict)
+    failure: CollectorError | None = None
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """Items from one fetch, notes about skipped entries, and state to store with them."""
+    """Items from one fetch, notes about skipped entries, and state to store with them.
+
+    ``deleted`` lists ids the source reports as deleted or removed upstream: if they
+    are stored, their content is purged in the same transaction as the batch.
+    """
 
     items: list[Item]
     warnings: list[str] = field(default_factory=list)
     state_changes: dict[str, Any] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
 
 
 class Collector(Protocol):

@@ -11,7 +11,6 @@ import hashlib
 import html
 import re
 import unicodedata
-from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; removing them makes the same article
@@ -86,49 +85,30 @@ def clean_text(value: str | None) -> str:
     return " ".join(value.split())
 
 
-class _TextExtractor(HTMLParser):
-    BLOCK = frozenset(
-        "p div br li ul ol h1 h2 h3 h4 h5 h6 tr table blockquote pre section article header "
-        "footer figure figcaption hr dd dt dl".split()
-    )
-    SKIP = frozenset({"script", "style", "template", "noscript", "head", "title", "iframe", "object"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
+# Tags that start or end a block of text: they become line breaks before tags are stripped.
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:p|div|br|li|ul|ol|h[1-6]|tr|table|blockquote|pre|section|article|header|footer|figure|"
+    r"figcaption|hr|dd|dt|dl)\b[^>]*>",
+    re.IGNORECASE,
+)
+_INVISIBLE = {"script", "style", "template", "noscript", "head", "title", "iframe", "object", "textarea", "select"}
 
 
 def html_to_text(markup: str | None) -> str:
-    """Plain text from HTML for tagging and search: paragraphs kept, scripts dropped."""
+    """Plain text from HTML for tagging and search: paragraphs kept, scripts dropped.
+
+    Block tags become line breaks, then an HTML5 parser (nh3) drops every tag and the
+    content of invisible ones, and entities are decoded.
+    """
     if not markup:
         return ""
     if "<" not in markup and "&" not in markup:
         text = markup
     else:
-        parser = _TextExtractor()
-        try:
-            parser.feed(markup)
-            parser.close()
-        except Exception:  # html.parser is lenient; this is a last resort on odd input
-            return clean_text(re.sub(r"<[^>]*>", " ", html.unescape(markup)))
-        text = "".join(parser.parts)
+        import nh3
+
+        text = html.unescape(nh3.clean(_BLOCK_TAG.sub("\n", markup), tags=set(), clean_content_tags=_INVISIBLE,
+                                       strip_comments=True))
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)
@@ -197,3 +177,35 @@ def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug or "source"
+
+
+def plain_text(value: str | None) -> str:
+    """Plain text kept as written (Markdown, a post's body): control characters dropped,
+    line ends normalised, runs of blank lines collapsed. Nothing is unescaped or parsed."""
+    if not value:
+        return ""
+    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+AUTHOR_HASH_LENGTH = 16  # hex characters: 64 bits, no collisions among millions of authors
+
+
+def author_hash(name: str | None, key: bytes) -> str | None:
+    """A keyed, one-way pseudonym for a username (HMAC-SHA256, truncated).
+
+    The same author always gets the same hash under one key, so an analyst can count
+    posts per author without the database ever holding a name; without the key a
+    hash cannot be reversed by hashing a list of known usernames. Usernames are
+    compared case-insensitively, as Reddit does. Deleted or missing authors
+    (``None``, ``""``, ``[deleted]``, ``[removed]``) have no hash.
+    """
+    import hmac
+
+    if not name or not name.strip() or name.strip() in ("[deleted]", "[removed]"):
+        return None
+    if not key:
+        raise ValueError("author_hash needs a non-empty key")
+    digest = hmac.new(key, name.strip().casefold().encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return digest.hexdigest()[:AUTHOR_HASH_LENGTH]

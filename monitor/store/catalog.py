@@ -41,6 +41,23 @@ TABLES: dict[str, Entry] = {
         "Story clusters",
         "Syndicated stories: copies of one story across outlets share a cluster (items.cluster_id).",
     ),
+    "rechecks": Entry(
+        "Reddit re-checks",
+        "One row per re-check of stored Reddit posts for upstream deletions: when, how many checked, purged "
+        "and authors cleared, and any error.",
+    ),
+    "comment_fetches": Entry(
+        "Fetched Reddit comments", "Reddit posts whose top-level comments were fetched, when, and how many."
+    ),
+    "digests": Entry(
+        "Daily digests",
+        "One row per digest date: the window it covers (UTC), subject, archive paths, headline counts and "
+        "whether and when it was sent, to whom.",
+    ),
+    "reddit_posts": Entry(
+        "Reddit posts",
+        "Reddit items with subreddit, linked URL, author hash, score, comments, NSFW flag and flair as columns.",
+    ),
     # views (schema 0005_search_views)
     "relevant_items": Entry(
         "Relevant items", "Items the tagger found relevant, with source name and publication day (UTC)."
@@ -71,5 +88,7 @@ TABLES: dict[str, Entry] = {
     ),
 }
 
-# Internal tables an analyst never needs (FTS shadow tables are hidden by Datasette itself).
-HIDDEN = ("_sqlite_migrations", "items_fts", "sqlite_stat1", "sqlite_stat4")
+# Internal tables an analyst never needs (FTS shadow tables are hidden by Datasette itself):
+# migration records, the full-text index (searched through items), planner statistics,
+# MinHash signatures used only to find syndicated copies, and small pieces of program state.
+HIDDEN = ("_sqlite_migrations", "items_fts", "sqlite_stat1", "sqlite_stat4", "item_signatures", "settings")

@@ -35,6 +35,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> Database:
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
     except (sqlite3.Error, OSError) as error:
         raise StorageError(f"cannot open database {path}") from error
     return Database(conn)

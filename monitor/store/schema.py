@@ -179,6 +179,125 @@ def _clusters_and_engagement(db: Database) -> None:
     )
 
 
+@migrations(name="0004_cluster_signatures")
+def _cluster_signatures(db: Database) -> None:
+    db.executescript(
+        """
+        -- MinHash signatures of recent items, used only to find syndicated copies.
+        -- Rows older than the clustering window are pruned.
+        CREATE TABLE item_signatures (
+            item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            published_at TEXT NOT NULL,
+            signature BLOB NOT NULL
+        );
+        CREATE INDEX item_signatures_published ON item_signatures(published_at);
+        """
+    )
+
+
+@migrations(name="0005_settings")
+def _settings(db: Database) -> None:
+    db.executescript(
+        """
+        -- Small pieces of durable state that belong to no table of their own
+        -- (e.g. where an interrupted `monitor retag --all` had got to).
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations(name="0006_reddit")
+def _reddit(db: Database) -> None:
+    db.executescript(
+        """
+        -- Reddit posts as an analyst wants them: the subreddit, NSFW flag and linked
+        -- URL (kept in items.extra) as columns. author is a keyed hash, never a name.
+        -- Posts deleted or removed upstream keep only id, times and deleted_at.
+        CREATE VIEW reddit_posts AS
+        SELECT id, source_id, json_extract(extra, '$.subreddit') AS subreddit, title, text, url,
+               json_extract(extra, '$.link') AS link, author AS author_hash, published_at,
+               popularity AS reddit_score, comments AS num_comments,
+               json_extract(extra, '$.nsfw') AS nsfw, json_extract(extra, '$.flair') AS flair,
+               relevant, score, collected_at, deleted_at
+        FROM items WHERE media = 'reddit';
+        CREATE INDEX items_reddit_subreddit ON items(json_extract(extra, '$.subreddit'))
+            WHERE media = 'reddit';
+        -- The deletion re-check reads recent items of one medium.
+        CREATE INDEX items_media_published ON items(media, published_at);
+
+        -- One row per re-check of stored Reddit posts against Reddit (monitor recheck):
+        -- evidence that content deleted upstream was purged here.
+        -- checked: posts asked about; purged: deleted or removed upstream, content
+        -- purged; authors_cleared: author account deleted, author hash removed.
+        CREATE TABLE rechecks (
+            id INTEGER PRIMARY KEY,
+            media TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT NOT NULL,
+            since TEXT NOT NULL,
+            checked INTEGER NOT NULL DEFAULT 0,
+            purged INTEGER NOT NULL DEFAULT 0,
+            authors_cleared INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+
+        -- Reddit posts whose top-level comments were fetched ([reddit] comments = true),
+        -- so each post's comments are fetched once. Comments are items (id t1_...)
+        -- with extra.parent = the post's id.
+        CREATE TABLE comment_fetches (
+            item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            fetched_at TEXT NOT NULL,
+            comments INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+
+
+@migrations(name="0007_digests")
+def _digests(db: Database) -> None:
+    db.executescript(
+        """
+        -- One row per digest date (the local date whose morning the digest is for). A row
+        -- is written when the digest is built; sending moves status built -> sending ->
+        -- sent, so a restart never sends a date twice (see monitor.digest.delivery).
+        CREATE TABLE digests (
+            date TEXT PRIMARY KEY,               -- YYYY-MM-DD
+            window_start TEXT NOT NULL,          -- UTC: the day covered is [window_start, window_end)
+            window_end TEXT NOT NULL,
+            built_at TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            html_path TEXT,
+            text_path TEXT,
+            chart_path TEXT,                     -- NULL when there was nothing to chart
+            relevant_items INTEGER NOT NULL DEFAULT 0,
+            stories INTEGER NOT NULL DEFAULT 0,
+            counts TEXT NOT NULL DEFAULT '{}',   -- JSON: figures shown in the headline
+            status TEXT NOT NULL DEFAULT 'built',  -- built | sending | sent
+            message_id TEXT,                     -- kept across retries of one send
+            send_started_at TEXT,
+            sending_pid INTEGER,
+            sending_host TEXT,
+            sending_token TEXT,                  -- which process: tells a crashed sender from a live one
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent_at TEXT,
+            recipients TEXT NOT NULL DEFAULT '[]',  -- JSON list, as sent
+            send_error TEXT
+        );
+
+        -- The digest counts items per day by relevance, source type and story, and joins
+        -- their tags, from this index alone (no table reads): the same name and leading
+        -- columns as before, so every query that used it still does.
+        DROP INDEX IF EXISTS items_relevant_published;
+        CREATE INDEX items_relevant_published
+            ON items(relevant, published_at, media, deleted_at, cluster_id, id);
+        """
+    )
+
+
 def _execute_each(db: Database, script: str) -> None:
     """Run a script statement by statement inside the migration's transaction.
 

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlite_utils import Database
 
@@ -50,8 +50,8 @@ def sync_sources(db: Database, sources: Iterable[Source], now: datetime) -> None
         db.execute("UPDATE sources SET active = 0, updated_at = ? WHERE id = ? AND active = 1", [stamp, source_id])
 
 
-def _row_to_state(row: dict) -> FetchState:
-    values = {}
+def _row_to_state(row: dict[str, Any]) -> FetchState:
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(FetchState):
         value = row.get(f.name)
         values[f.name] = from_iso(value) if f.name in _TIME_FIELDS else value
@@ -114,9 +114,12 @@ def source_stats(db: Database) -> list[dict]:
         """
         SELECT s.id, s.kind, s.name, s.active,
                (SELECT COUNT(*) FROM item_sources x WHERE x.source_id = s.id) AS items,
+               (SELECT COUNT(*) FROM item_sources x JOIN items i ON i.id = x.item_id
+                 WHERE x.source_id = s.id AND i.deleted_at IS NOT NULL) AS deleted,
                r.status AS last_status, r.started_at AS last_run_at, r.new AS last_new,
                r.updated AS last_updated, r.seen AS last_seen, r.error AS last_error,
-               f.failures, f.next_due_at, f.last_success_at, f.gone_at
+               f.failures, f.next_due_at, f.last_success_at, f.gone_at, f.last_status AS last_http_status,
+               f.last_error AS state_error
         FROM sources s
         LEFT JOIN runs r ON r.id = (SELECT MAX(id) FROM runs WHERE source_id = s.id)
         LEFT JOIN fetch_state f ON f.source_id = s.id
@@ -125,3 +128,38 @@ def source_stats(db: Database) -> list[dict]:
     )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """One row of ``rechecks``: a re-check of stored items against their source for
+    upstream deletions (``monitor recheck``)."""
+
+    media: str
+    started_at: datetime
+    ended_at: datetime
+    since: datetime
+    checked: int = 0
+    purged: int = 0
+    authors_cleared: int = 0
+    error: str | None = None
+
+
+def add_recheck(db: Database, recheck: Recheck) -> None:
+    db.execute(
+        "INSERT INTO rechecks (media, started_at, ended_at, since, checked, purged, authors_cleared, error)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [recheck.media, to_iso(recheck.started_at), to_iso(recheck.ended_at), to_iso(recheck.since),
+         recheck.checked, recheck.purged, recheck.authors_cleared, recheck.error],
+    )
+
+
+def last_recheck(db: Database, media: str) -> Recheck | None:
+    row = db.execute(
+        "SELECT media, started_at, ended_at, since, checked, purged, authors_cleared, error FROM rechecks"
+        " WHERE media = ? ORDER BY id DESC LIMIT 1", [media]
+    ).fetchone()
+    if row is None:
+        return None
+    return Recheck(row[0], from_iso(row[1]), from_iso(row[2]), from_iso(row[3]),  # type: ignore[arg-type]
+                   row[4], row[5], row[6], row[7])

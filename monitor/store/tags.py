@@ -41,22 +41,37 @@ def save_tags(db: Database, item_id: str, tags: Tags, now: datetime) -> None:
         )
 
 
+_STALE = "deleted_at IS NULL AND (? OR tagger_version IS NULL OR tagger_version != ?)"
+
+
 def stale_items(db: Database, version: str, *, include_all: bool = False, after: str = "",
                 limit: int = 500) -> list[tuple[str, str, str]]:
-    """(id, title, text) of items whose tags are missing or older than ``version``,
-    in id order after ``after``, so a re-tag can resume where it stopped."""
-    condition = "1" if include_all else "(tagger_version IS NULL OR tagger_version != ?)"
-    params: list[object] = [] if include_all else [version]
+    """(id, title, text) of items whose tags are missing or older than ``version``
+    (every item with ``include_all``), in id order after ``after``, so a re-tag works
+    through them in batches and can resume."""
     return db.execute(
-        f"SELECT id, title, text FROM items WHERE {condition} AND id > ? ORDER BY id LIMIT ?",
-        [*params, after, limit],
+        f"SELECT id, title, text FROM items WHERE {_STALE} AND id > ? ORDER BY id LIMIT ?",
+        [int(include_all), version, after, limit],
     ).fetchall()
 
 
-def count_stale(db: Database, version: str) -> int:
-    return db.execute(
-        "SELECT COUNT(*) FROM items WHERE tagger_version IS NULL OR tagger_version != ?", [version]
-    ).fetchone()[0]
+def count_stale(db: Database, version: str, *, include_all: bool = False, after: str = "") -> int:
+    return db.execute(f"SELECT COUNT(*) FROM items WHERE {_STALE} AND id > ?",
+                      [int(include_all), version, after]).fetchone()[0]
+
+
+def get_setting(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_setting(db: Database, key: str, value: str | None, now: datetime) -> None:
+    if value is None:
+        db.execute("DELETE FROM settings WHERE key = ?", [key])
+    else:
+        db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key)"
+                   " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                   [key, value, to_iso(now)])
 
 
 def iter_tag_rows(db: Database, item_id: str) -> Iterator[tuple[str, str]]:

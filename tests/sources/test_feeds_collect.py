@@ -1,4 +1,4 @@
-"""Collecting feeds end to end: local HTTP server -> httpx -> feedparser -> SQLite.
+"""Collecting feeds end to end: local HTTP server -> aiohttp -> feedparser -> SQLite.
 
 Each behaviour is tested twice where possible: on the real-world feeds in
 ../shared/fixtures/feeds (skipped when that folder is absent) and on feeds we wrote
@@ -7,7 +7,6 @@ ourselves in tests/data/feeds.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

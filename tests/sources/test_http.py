@@ -13,7 +13,8 @@ import pytest
 from monitor.config import HttpConfig
 from monitor.demo.server import Reply
 from monitor.errors import FetchError
-from monitor.sources.http import HttpClient, parse_retry_after
+from monitor.schedule import retry_after_seconds
+from monitor.sources.http import HttpClient
 
 
 def fetch(url: str, **config) -> object:
@@ -114,6 +115,6 @@ def test_retry_after_parsing():
     from datetime import datetime, timezone
 
     now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
-    assert parse_retry_after("4") == 4.0
-    assert parse_retry_after("Sat, 28 Nov 2026 12:01:00 GMT", now) == 60.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert retry_after_seconds("4") == 4.0
+    assert retry_after_seconds("Sat, 28 Nov 2026 12:01:00 GMT", now) == 60.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None

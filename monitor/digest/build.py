@@ -1,0 +1,715 @@
+"""Query results -> the digest: what the campaign team reads, decided here and nowhere else.
+
+Pure: :func:`build_digest` takes the rows read by :mod:`monitor.store.digest`, the
+configuration and ``now``, and returns a :class:`Digest` of frozen dataclasses that
+the templates only lay out. Every string that came from a source is cleaned here
+(control characters and runs of whitespace removed, length capped), every link is
+checked to be http(s), and every stored summary is sanitised again, so nothing a
+source wrote can reach the email's HTML or headers unescaped.
+
+Editorial rules, in one place:
+
+- A *story* is one syndication cluster (or one item alone): shown once, with the
+  number of outlets that carried it and a link per outlet.
+- Top stories are grouped by each story's main topic (the first topic the tagger
+  stored), most widely carried first, then newest. Reddit threads have their own
+  section.
+- Platform shares count stories, not copies: "Snapchat named in 3 of 8 grooming
+  stories today". The grooming topics are configurable (``platform_topics``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from statistics import mean
+from typing import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from monitor.config import DigestConfig
+from monitor.digest.days import Window, zone
+from monitor.digest.names import MEDIA, law_name, media_name, platform_name, topic_name
+from monitor.sources.normalise import clean_text, safe_html
+from monitor.store.digest import DigestData, ItemRow, SourceRow
+from monitor.types import from_iso
+
+TITLE_MAX = 200
+EXCERPT_MAX = 280
+SUMMARY_MAX = 320  # longer summaries are shown as a plain-text excerpt instead: a briefing, not the article
+LINKS_SHOWN = 6
+FIGURES_SHOWN = 12
+THREADS_SHOWN = 5
+PLATFORMS_SHOWN = 10
+AVERAGE_DAYS = 7
+MIN_HISTORY_ITEMS = 5  # fewer items than this in 28 days: too little rhythm to call a source silent
+NEW_SOURCE_GRACE = timedelta(days=7)
+SECTION_ORDER = ("grooming", "grooming_gangs", "sextortion", "csam", "child_online_safety", "legislation")
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """One outlet's copy of a story."""
+
+    outlet: str
+    url: str | None
+    title: str
+    published: datetime  # local time
+
+
+@dataclass(frozen=True)
+class Story:
+    key: str  # cluster id, or the item id of a story told once
+    title: str
+    url: str | None
+    outlet: str
+    media: str
+    published: datetime  # local time of its newest copy in the day
+    first_reported: date | None  # set when an earlier copy came out before the day began
+    summary_html: str  # sanitised again; empty when the excerpt is used instead
+    excerpt: str
+    outlets: int
+    links: tuple[Link, ...]  # one per outlet, the lead's first, at most LINKS_SHOWN
+    more_outlets: int
+    topic_ids: tuple[str, ...]  # main topic first
+    platform_ids: tuple[str, ...]
+    law_ids: tuple[str, ...]
+    items: int  # its copies published within the day
+
+    @property
+    def main_topic(self) -> str:
+        return self.topic_ids[0] if self.topic_ids else "child_online_safety"
+
+    @property
+    def other_topics(self) -> tuple[str, ...]:
+        """Display names of its topics besides the main one, without the catch-all
+        "child online safety" that nearly every relevant item carries."""
+        return tuple(topic_name(t) for t in self.topic_ids[1:] if t != "child_online_safety")
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(platform_name(p) for p in self.platform_ids)
+
+    @property
+    def laws(self) -> tuple[str, ...]:
+        return tuple(law_name(x) for x in self.law_ids)
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    id: str
+    name: str
+    stories: tuple[Story, ...]
+    total: int  # stories in all (more than shown when capped)
+
+
+@dataclass(frozen=True)
+class MediaFigure:
+    media: str
+    name: str
+    today: int
+    average: float | None
+
+
+@dataclass(frozen=True)
+class Headline:
+    relevant: int
+    average: float | None  # relevant items per day over the previous days; None without history
+    average_days: int
+    stories: int
+    by_media: tuple[MediaFigure, ...]
+    busiest: str | None  # display name
+    busiest_stories: int
+    collected: int  # every item published in the day, relevant or not
+    untagged: int  # of which not yet tagged
+
+
+@dataclass(frozen=True)
+class PlatformShare:
+    id: str
+    name: str
+    today: int
+    today_share: float | None
+    recent: int
+    recent_share: float | None
+    previous_share: float | None
+    change: float | None  # recent_share - previous_share, in percentage points
+
+
+@dataclass(frozen=True)
+class PlatformSection:
+    topics: str  # "grooming" or "grooming or sextortion": what the shares are of
+    media: str  # "in the news": whose stories count
+    today_total: int
+    recent_total: int
+    previous_total: int
+    period_days: int
+    rows: tuple[PlatformShare, ...]
+
+
+@dataclass(frozen=True)
+class LawSection:
+    id: str
+    name: str
+    stories: tuple[Story, ...]
+    items: int
+
+
+@dataclass(frozen=True)
+class QuotedFigure:
+    values: tuple[str, ...]  # the figures in one sentence ("46%", "1,284")
+    sentence: str
+    links: tuple[Link, ...]  # the outlets quoting it
+
+    @property
+    def value(self) -> str:
+        return ", ".join(self.values)
+
+
+@dataclass(frozen=True)
+class Thread:
+    title: str
+    url: str | None
+    community: str
+    comments: int
+    score: int
+    published: datetime
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    name: str
+    state: str  # gone | failing | silent
+    summary: str  # one line in plain words
+    detail: str | None  # the last error, cleaned
+
+
+@dataclass(frozen=True)
+class ChartData:
+    kind: str  # topics | platforms
+    title: str
+    days: tuple[date, ...]
+    totals: tuple[int, ...] | None  # bars: relevant items per day (topic chart)
+    series: tuple[tuple[str, tuple[int, ...]], ...]  # (name, per day) lines
+    alt: str
+    empty_reason: str | None  # set when there is nothing to draw
+
+
+@dataclass(frozen=True)
+class Digest:
+    window: Window
+    generated_at: datetime  # local time
+    complete: bool  # False while the day is still running (a preview)
+    subject: str
+    headline: Headline
+    topics: tuple[TopicSection, ...]
+    platforms: PlatformSection
+    laws: tuple[LawSection, ...]
+    figures: tuple[QuotedFigure, ...]
+    more_figures: int
+    threads: tuple[Thread, ...]
+    health: tuple[SourceProblem, ...]
+    sources_checked: int
+    chart: ChartData
+
+    @property
+    def stories(self) -> int:
+        return self.headline.stories
+
+
+# --- cleaning -----------------------------------------------------------------------------
+
+
+def short(value: str | None, limit: int) -> str:
+    """One clean line of at most ``limit`` characters, cut at a word with an ellipsis."""
+    text = clean_text(value)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+_URL_BREAKERS = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+@lru_cache(maxsize=8192)
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) link, else None (no javascript:, data:, ...)."""
+    if not url or len(url) > 2000 or _URL_BREAKERS.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def _norm_name(value: str) -> str:
+    value = re.sub(r"\([^)]*\)", "", value).casefold().strip()
+    return re.sub(r"^the\s+", "", value)
+
+
+_SUFFIX = re.compile(r"^(?P<head>.+?)\s+[-|–—]\s+(?P<tail>[^-|–—]{2,60})$")
+
+
+def strip_outlet_suffix(title: str, outlet: str) -> str:
+    """``"Headline - Northshire Gazette"`` -> ``"Headline"`` when the suffix names the outlet."""
+    match = _SUFFIX.match(title)
+    if match and _norm_name(match["tail"]) == _norm_name(outlet):
+        return match["head"]
+    return title
+
+
+def community(row: ItemRow) -> str:
+    sub = row.extra.get("subreddit")
+    if isinstance(sub, str) and clean_text(sub):
+        return "r/" + short(sub, 40).removeprefix("r/")
+    return short(row.source_name, 60)
+
+
+_OUTLETS: dict[tuple[str, str], str] = {}
+
+
+def outlet_of(row: ItemRow) -> str:
+    """Who published the item, in words: the feed, else the outlet a news search named."""
+    key = (row.id, row.source_name)
+    found = _OUTLETS.get(key)
+    if found is None:
+        if len(_OUTLETS) > 50_000:
+            _OUTLETS.clear()
+        found = _OUTLETS[key] = _outlet_of(row)
+    return found
+
+
+def _outlet_of(row: ItemRow) -> str:
+    if row.media == "reddit":
+        return community(row)
+    if row.source_kind == "feed":
+        return short(row.source_name, 60)
+    if row.feed_name:
+        return short(row.feed_name, 60)
+    for key in ("outlet", "publisher"):
+        named = row.extra.get(key)
+        if isinstance(named, str) and clean_text(named):
+            return short(named, 60)
+    match = _SUFFIX.match(clean_text(row.title))
+    if match and row.source_kind == "query":
+        return short(match["tail"], 60)
+    url = safe_url(row.url)
+    if url:
+        host = urlsplit(url).hostname or ""
+        return host.removeprefix("www.")
+    return short(row.source_name, 60)
+
+
+def excerpt_of(row: ItemRow) -> str:
+    return short(row.text, EXCERPT_MAX)
+
+
+def summary_of(row: ItemRow) -> str:
+    """The stored summary, sanitised again on the way out; empty when too long to show."""
+    if not row.summary_html or len(clean_text(row.text)) > SUMMARY_MAX:
+        return ""
+    return safe_html(row.summary_html)
+
+
+# --- stories ------------------------------------------------------------------------------
+
+
+def _local(moment: datetime, tz: str) -> datetime:
+    return moment.astimezone(zone(tz))
+
+
+def _story_key(row: ItemRow) -> str:
+    return row.cluster_id or row.id
+
+
+def _links(rows: Iterable[ItemRow], tz: str) -> list[Link]:
+    """One link per outlet, the first copy each outlet published."""
+    links: dict[str, Link] = {}
+    for row in rows:
+        name = outlet_of(row)
+        if name not in links:
+            title = short(strip_outlet_suffix(clean_text(row.title), name), TITLE_MAX)
+            links[name] = Link(name, safe_url(row.url), title, _local(row.published_at, tz))
+    return list(links.values())
+
+
+def build_stories(data: DigestData, window: Window) -> tuple[list[Story], dict[str, ItemRow]]:
+    """The day's relevant items as stories: each cluster once, its copies as links.
+
+    Returns the stories and each story's lead item by key; summaries are filled in
+    later, for the stories that are shown (:func:`with_summary`).
+    """
+    tz = window.timezone
+    leads: dict[str, ItemRow] = {}
+    groups: dict[str, list[ItemRow]] = defaultdict(list)
+    for row in data.items:
+        groups[_story_key(row)].append(row)
+    copies: dict[str, list[ItemRow]] = defaultdict(list)
+    for row in data.copies:
+        if row.cluster_id in groups:
+            copies[row.cluster_id].append(row)
+    stories = []
+    for key, rows in groups.items():
+        rows.sort(key=lambda r: (r.published_at, r.id))
+        lead = leads[key] = rows[0]
+        outlet = outlet_of(lead)
+        every = sorted(rows + copies.get(key, []), key=lambda r: (r.published_at, r.id))
+        links = _links([lead, *every], tz)
+        cluster = data.clusters.get(lead.cluster_id or "")
+        title = cluster.title if cluster and clean_text(cluster.title) else lead.title
+        earliest = min([r.published_at for r in every] + ([cluster.first_published_at] if cluster else []))
+        stories.append(
+            Story(
+                key=key,
+                title=short(strip_outlet_suffix(clean_text(title), outlet), TITLE_MAX) or "(untitled)",
+                url=safe_url(lead.url),
+                outlet=outlet,
+                media=lead.media,
+                published=_local(rows[-1].published_at, tz),
+                first_reported=_local(earliest, tz).date() if earliest < window.start else None,
+                summary_html="",
+                excerpt=excerpt_of(lead),
+                outlets=len(links),
+                links=tuple(links[:LINKS_SHOWN]),
+                more_outlets=max(0, len(links) - LINKS_SHOWN),
+                topic_ids=tuple(dict.fromkeys(t for r in rows for t in r.topics)),
+                platform_ids=tuple(dict.fromkeys(p for r in rows for p in r.platforms)),
+                law_ids=tuple(dict.fromkeys(x for r in rows for x in r.legislation)),
+                items=len(rows),
+            )
+        )
+    stories.sort(key=lambda s: (-s.outlets, -s.published.timestamp(), s.title))
+    return stories, leads
+
+
+def with_summary(story: Story, leads: dict[str, ItemRow]) -> Story:
+    lead = leads.get(story.key)
+    return replace(story, summary_html=summary_of(lead)) if lead is not None else story
+
+
+def topic_sections(stories: Sequence[Story], limit: int, leads: dict[str, ItemRow] | None = None
+                   ) -> tuple[TopicSection, ...]:
+    """News (not Reddit) stories under their main topic, in the campaign's topic order;
+    the first ``limit`` of each are shown, with their summaries."""
+    by_topic: dict[str, list[Story]] = defaultdict(list)
+    for story in stories:
+        if story.media != "reddit":
+            by_topic[story.main_topic].append(story)
+    order = list(SECTION_ORDER) + sorted(t for t in by_topic if t not in SECTION_ORDER)
+    return tuple(
+        TopicSection(topic, topic_name(topic),
+                     tuple(with_summary(s, leads or {}) for s in by_topic[topic][:limit]), len(by_topic[topic]))
+        for topic in order
+        if by_topic.get(topic)
+    )
+
+
+def law_sections(stories: Sequence[Story], data: DigestData) -> tuple[LawSection, ...]:
+    """Mentions per law: the stories (news and Reddit) naming it, most mentioned law first."""
+    sections: dict[str, list[Story]] = defaultdict(list)
+    for story in stories:
+        for law in story.law_ids:
+            sections[law].append(story)
+    items: Counter[str] = Counter()
+    for row in data.items:
+        items.update(set(row.legislation))
+    order = sorted(sections, key=lambda law: (-len(sections[law]), law == "other", law_name(law)))
+    return tuple(LawSection(law, law_name(law), tuple(sections[law]), items[law]) for law in order)
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def headline(data: DigestData, stories: Sequence[Story], window: Window) -> Headline:
+    """Today's relevant items against the average of the previous days that have history."""
+    last = len(data.days) - 1
+    starts = range(max(0, last - AVERAGE_DAYS), last)
+    history = data.history_start
+    earlier = [n for n in starts if history is not None and history < _day_end(data, n)]
+
+    def count(n: int, media: str | None = None, relevant: int | None = 1) -> int:
+        return sum(c for (day, m, rel), c in data.media_counts.items()
+                   if day == n and rel == relevant and (media is None or m == media))
+
+    def average(media: str | None) -> float | None:
+        return mean(count(n, media) for n in earlier) if earlier else None
+
+    seen = {m for (_n, m, _r) in data.media_counts}
+    order = list(MEDIA) + sorted(seen - set(MEDIA))
+    by_media = tuple(
+        MediaFigure(m, media_name(m), count(last, m), average(m))
+        for m in order
+        if m in ("news", "reddit") or count(last, m) or (average(m) or 0) > 0
+    )
+    # by main topic: nearly every relevant item also carries the catch-all "child online safety"
+    tally: Counter[str] = Counter(s.main_topic for s in stories)
+    busiest = min(tally, key=lambda t: (-tally[t], _topic_rank(t))) if tally else None
+    collected = sum(c for (day, _m, _r), c in data.media_counts.items() if day == last)
+    return Headline(
+        relevant=count(last),
+        average=average(None),
+        average_days=len(earlier),
+        stories=len(stories),
+        by_media=by_media,
+        busiest=topic_name(busiest) if busiest else None,
+        busiest_stories=tally[busiest] if busiest else 0,
+        collected=collected,
+        untagged=count(last, None, None),
+    )
+
+
+def _day_end(data: DigestData, n: int) -> datetime:
+    return from_iso(data.days[n][1])  # type: ignore[return-value]
+
+
+def _topic_rank(topic: str) -> int:
+    return SECTION_ORDER.index(topic) if topic in SECTION_ORDER else len(SECTION_ORDER)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def topics_phrase(topics: Iterable[str]) -> str:
+    names = [topic_name(t).lower() for t in topics]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+MEDIA_PHRASES = {"news": "in the news", "reddit": "on Reddit", "parliament": "in Parliament",
+                 "social": "on social media"}
+
+
+def media_phrase(media: Iterable[str]) -> str:
+    return " and ".join(MEDIA_PHRASES.get(m, "from " + media_name(m)) for m in media)
+
+
+def platform_section(data: DigestData, config: DigestConfig, period_days: int) -> PlatformSection:
+    counts = data.platforms
+    totals = counts.totals
+    rows = []
+    for platform, values in counts.by_platform.items():
+        today, recent, previous = values.get("today", 0), values.get("recent", 0), values.get("previous", 0)
+        if not (today or recent):
+            continue
+        recent_share = _share(recent, totals.get("recent", 0))
+        previous_share = _share(previous, totals.get("previous", 0))
+        rows.append(
+            PlatformShare(
+                id=platform,
+                name=platform_name(platform),
+                today=today,
+                today_share=_share(today, totals.get("today", 0)),
+                recent=recent,
+                recent_share=recent_share,
+                previous_share=previous_share,
+                change=None if recent_share is None or previous_share is None
+                else 100 * (recent_share - previous_share),
+            )
+        )
+    rows.sort(key=lambda r: (-(r.today_share or 0), -(r.recent_share or 0), r.name))
+    return PlatformSection(
+        topics=topics_phrase(config.platform_topics),
+        media=media_phrase(config.platform_media),
+        today_total=totals.get("today", 0),
+        recent_total=totals.get("recent", 0),
+        previous_total=totals.get("previous", 0),
+        period_days=period_days,
+        rows=tuple(rows[:PLATFORMS_SHOWN]),
+    )
+
+
+def quoted_figures(data: DigestData, window: Window) -> tuple[list[QuotedFigure], int]:
+    """Each sentence quoting figures today once, with its figures and every outlet that
+    quoted it (syndicated copies quote the same sentence). Outlets only: figures in
+    Reddit posts are not citations."""
+    items = {row.id: row for row in data.items if row.media != "reddit"}
+    grouped: dict[str, tuple[str, list[str], list[ItemRow]]] = {}
+    for stat in data.statistics:
+        row = items.get(stat.item_id)
+        value = short(stat.value, 40)
+        if row is None or not value:
+            continue
+        sentence = short(stat.sentence, 400)
+        _sentence, values, rows = grouped.setdefault(sentence.casefold() or value.casefold(), (sentence, [], []))
+        if value not in values:
+            values.append(value)
+        if row not in rows:
+            rows.append(row)
+    figures = []
+    for sentence, values, rows in grouped.values():
+        links = _links(sorted(rows, key=lambda r: (r.published_at, r.id)), window.timezone)
+        figures.append(QuotedFigure(tuple(values[:4]), sentence, tuple(links)))
+    figures.sort(key=lambda f: -len(f.links))  # stable: otherwise in the order they were quoted
+    return figures[:FIGURES_SHOWN], max(0, len(figures) - FIGURES_SHOWN)
+
+
+def reddit_threads(data: DigestData, window: Window) -> tuple[Thread, ...]:
+    """The most discussed relevant Reddit threads of the day."""
+    rows = [row for row in data.items if row.media == "reddit"]
+    rows.sort(key=lambda r: (-(r.comments or 0), -(r.popularity or 0), r.published_at))
+    return tuple(
+        Thread(short(row.title, TITLE_MAX) or "(untitled)", safe_url(row.url), community(row), row.comments or 0,
+               row.popularity or 0, _local(row.published_at, window.timezone))
+        for row in rows[:THREADS_SHOWN]
+    )
+
+
+# --- source health --------------------------------------------------------------------------
+
+
+def duration_words(delta: timedelta) -> str:
+    """``timedelta(hours=50)`` -> ``"2 days"``: how long, the way a person would say it."""
+    hours = delta.total_seconds() / 3600
+    if hours < 1:
+        minutes = max(1, round(hours * 60))
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if hours < 48:
+        whole = round(hours)
+        return f"{whole} hour{'s' if whole != 1 else ''}"
+    days = round(hours / 24)
+    return f"{days} days"
+
+
+def _when(moment: datetime | None, tz: str) -> str:
+    if moment is None:
+        return "never"
+    local = moment.astimezone(zone(tz))
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConfig) -> tuple[SourceProblem, ...]:
+    """Sources the team should know about: gone (410), failing, or silent for longer
+    than ``silent_multiple`` times their usual gap between items (and at least
+    ``silent_min_hours``). Pure, so the rules can be tested on their own.
+    """
+    tz = config.timezone
+    problems = []
+    for row in rows:
+        name = short(row.name, 80)
+        if row.gone_at is not None:
+            problems.append(SourceProblem(
+                name, "gone",
+                f"Stopped since {_when(row.gone_at, tz)}: the server says this feed no longer exists (HTTP 410). "
+                "Fix or remove its address in the configuration.", None))
+        elif row.failures > 0:
+            since = row.failing_since or row.last_error_at
+            attempts = f"{row.failures} failed attempt{'s' if row.failures != 1 else ''} in a row"
+            summary = f"Failing since {_when(since, tz)} ({attempts}); last worked {_when(row.last_success_at, tz)}"
+            if row.next_due_at is not None:
+                summary += f"; next try {_when(row.next_due_at, tz)}"
+            problems.append(SourceProblem(name, "failing", summary + ".", short(row.last_error, 300) or None))
+        else:
+            silent = _silence(row, now, config)
+            if silent:
+                problems.append(SourceProblem(name, "silent", silent, None))
+    rank = {"gone": 0, "failing": 1, "silent": 2}
+    problems.sort(key=lambda p: (rank[p.state], p.name.casefold()))
+    return tuple(problems)
+
+
+def _silence(row: SourceRow, now: datetime, config: DigestConfig) -> str | None:
+    floor = timedelta(hours=config.silent_min_hours)
+    if row.last_item_at is None:
+        if row.carried_recently:
+            return None  # a search repeating stories other sources brought in first
+        if now - row.created_at > max(NEW_SOURCE_GRACE, floor) and row.last_success_at is not None:
+            return (f"No items at all since it was added on {_when(row.created_at, config.timezone)},"
+                    " though it answers normally.")
+        return None
+    if row.items < MIN_HISTORY_ITEMS or row.usual_gap_hours is None or row.last_item_at is None:
+        return None
+    usual = timedelta(hours=row.usual_gap_hours)
+    quiet = now - min(row.last_item_at, now)
+    if quiet > max(usual * config.silent_multiple, floor):
+        return (f"No new items for {duration_words(quiet)} (usually one every {duration_words(usual)}); "
+                f"the last was published {_when(row.last_item_at, config.timezone)}.")
+    return None
+
+
+# --- chart ----------------------------------------------------------------------------------
+
+
+def chart_data(data: DigestData, window: Window, config: DigestConfig) -> ChartData:
+    """Per-day series for the chart: relevant items by topic, or grooming stories per platform."""
+    n = len(data.days)
+    days = tuple(window.day - timedelta(days=n - 1 - i) for i in range(n))
+    span = f"{days[0].day} {days[0]:%b} to {days[-1].day} {days[-1]:%b}"
+    if config.chart == "platforms":
+        totals_by: Counter[str] = Counter()
+        for (_day, platform), count in data.platform_day_counts.items():
+            totals_by[platform] += count
+        top = sorted(totals_by, key=lambda p: (-totals_by[p], p))[:6]
+        series = tuple((platform_name(p), tuple(data.platform_day_counts.get((i, p), 0) for i in range(n)))
+                       for p in top)
+        topics = topics_phrase(config.platform_topics)
+        title = f"{topics.capitalize()} stories {media_phrase(config.platform_media)} naming each platform, per day"
+        empty = not any(sum(values) for _name, values in series)
+        alt = f"{title}, {span}: " + "; ".join(f"{name} {sum(values)} in all" for name, values in series)
+        reason = f"No {topics} stories named a platform in the last {n} days, so there is no chart."
+        return ChartData("platforms", title, days, None, series, alt, reason if empty else None)
+    totals = tuple(sum(c for (d, _m, rel), c in data.media_counts.items() if d == i and rel == 1) for i in range(n))
+    present = {topic for (_d, topic) in data.topic_counts}
+    order = [t for t in SECTION_ORDER if t in present] + sorted(present - set(SECTION_ORDER))
+    series = tuple((topic_name(t), tuple(data.topic_counts.get((i, t), 0) for i in range(n))) for t in order)
+    title = "Relevant items per day, by topic"
+    alt = (f"{title}, {span}: {sum(totals)} relevant items in all, at most {max(totals, default=0)} in a day; "
+           + "; ".join(f"{name} {sum(values)}" for name, values in series))
+    waiting = sum(c for (_d, _m, rel), c in data.media_counts.items() if rel is None)
+    reason = f"No relevant items in the last {n} days, so there is no chart yet."
+    if waiting:
+        reason = (f"No relevant items in the last {n} days ({waiting:,} items are still waiting to be checked"
+                  " for relevance), so there is no chart yet.")
+    return ChartData("topics", title, days, totals, series, alt, None if sum(totals) else reason)
+
+
+# --- the whole digest -----------------------------------------------------------------------
+
+
+def subject_line(window: Window, head: Headline, complete: bool) -> str:
+    """Our own words and counts only: never a collected title (see NOTES: headers)."""
+    day = window.day
+    when = f"{day:%a} {day.day} {day:%b} {day.year}"
+    if head.relevant == 0:
+        counts = "no relevant items"
+    else:
+        counts = f"{head.relevant} relevant item{'s' if head.relevant != 1 else ''}"
+        counts += f" in {head.stories} stor{'ies' if head.stories != 1 else 'y'}"
+        if head.busiest:
+            counts += f"; busiest topic: {head.busiest}"
+    preview = " (preview, day not over)" if not complete else ""
+    return clean_text(f"Online child safety briefing, {when}: {counts}{preview}")
+
+
+def build_digest(data: DigestData, window: Window, config: DigestConfig, now: datetime) -> Digest:
+    """The digest for ``window`` from the rows read for it. Pure: same input, same digest."""
+    stories, leads = build_stories(data, window)
+    head = headline(data, stories, window)
+    complete = now >= window.end
+    figures, more_figures = quoted_figures(data, window)
+    return Digest(
+        window=window,
+        generated_at=_local(now, window.timezone),
+        complete=complete,
+        subject=subject_line(window, head, complete),
+        headline=head,
+        topics=topic_sections(stories, config.stories_per_topic, leads),
+        platforms=platform_section(data, config, len(data.days)),
+        laws=law_sections(stories, data),
+        figures=tuple(figures),
+        more_figures=more_figures,
+        threads=reddit_threads(data, window),
+        health=source_problems(data.sources, now, config),
+        sources_checked=len(data.sources),
+        chart=chart_data(data, window, config),
+    )

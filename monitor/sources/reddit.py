@@ -1,0 +1,602 @@
+"""Reddit: subreddit listings and keyword searches through praw -> :class:`Item` objects.
+
+The only module that imports praw (and prawcore). praw is blocking, so ``fetch`` runs
+it in a worker thread (``asyncio.to_thread``), one request at a time through one
+``praw.Reddit`` per collection cycle: Reddit's rate limit is per client, and praw is
+not thread-safe. praw authenticates, sleeps on Reddit's ``x-ratelimit-*`` headers and
+retries server errors; we ask it for the raw JSON (``Reddit.request``) rather than its
+objects, so one malformed post is skipped instead of failing its whole page, and
+parsing works on Reddit's own wire shape.
+
+How it behaves, and why:
+
+- **Credentials** come from the environment variables / systemd credentials named in
+  ``[reddit]`` and are passed to ``praw.Reddit`` explicitly, together with every
+  setting a ``praw.ini`` could otherwise supply (endpoints, username, password), so a
+  ``praw.ini`` in the working directory is never used to send credentials elsewhere
+  or to log in as a user: this is a read-only, app-only client. ``check_for_updates``
+  is off (praw would ask PyPI).
+- **Incremental.** A source's cursor is the newest post it has seen (``t3_xxx`` and
+  its time). A subreddit is polled the way praw's streams do it, with
+  ``/r/<name>/new?before=<cursor>``, which returns only newer posts, 100 per page,
+  oldest pages first. If that answers nothing, one short ``/new`` listing is read as a
+  check, because Reddit answers ``before=`` with nothing forever once the cursor post
+  has been deleted. A search (sort new) is paged with ``after=`` until it reaches a
+  post no newer than the cursor.
+- **Failures.** Rate limiting (429, whose ``Retry-After`` is kept so the source backs
+  off at least that long), server errors (after prawcore's own two retries), refused
+  credentials, missing or private subreddits and network errors become a
+  :class:`~monitor.errors.CollectorError` for that source, never a crash. A 429 or
+  refused credentials also stop the rest of this cycle's Reddit sources without a
+  request. Posts fetched before a failure part-way through paging are still stored.
+- **Privacy.** Usernames are stored as keyed hashes (``hash_authors``); NSFW posts are
+  skipped unless ``include_nsfw``; posts already deleted or removed upstream are never
+  stored, and are purged if they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+
+from monitor.config import RedditConfig, read_secret
+from monitor.errors import CollectorError, FetchError, ParseError
+from monitor.sources.base import Fetched, Parsed
+from monitor.sources.http import HttpClient
+from monitor.schedule import retry_after_seconds
+from monitor.sources.normalise import author_hash, clean_text, normalise_url, plain_text, safe_html
+from monitor.types import FetchState, Item, Source, from_iso, to_iso
+
+log = logging.getLogger(__name__)
+
+PAGE = 100  # Reddit's largest page
+MAX_PAGES = 10  # Reddit lists at most ~1000 posts; more pages than this in one poll is a backlog
+CHECK_PAGE = 25  # posts read to check a ``before=`` poll that answered nothing
+INFO_BATCH = 100  # fullnames per /api/info request
+FULLNAME = re.compile(r"t3_[a-z0-9]{1,13}")
+COMMENT_FULLNAME = re.compile(r"t1_[a-z0-9]{1,13}")
+GONE_TEXT = {"[deleted]", "[removed]"}
+GONE_TITLES = {"[deleted by user]", "[removed by reddit]"}
+
+BOTS = {"automoderator"}  # comments that are not people talking
+
+
+# --- configuration and credentials -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedditCredentials:
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+def load_credentials(settings: RedditConfig,
+                     secret: Callable[[str], str | None] = read_secret) -> tuple[RedditCredentials | None, str | None]:
+    """(credentials, None), or (None, a one-line reason naming what is missing)."""
+    names = (settings.client_id_env, settings.client_secret_env)
+    values = [secret(name) for name in names]
+    missing = [name for name, value in zip(names, values) if not value]
+    if missing:
+        where = " and ".join(missing)
+        return None, (f"Reddit credentials missing: {where} {'is' if len(missing) == 1 else 'are'} not set"
+                      " (environment variable or systemd credential)")
+    return RedditCredentials(values[0] or "", values[1] or ""), None
+
+
+# --- cursors -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The newest post a source has seen: stored as ``t3_kzj68i 2021-01-18T00:44:29Z``."""
+
+    fullname: str
+    created: float | None = None
+
+    def encode(self) -> str:
+        if self.created is None:
+            return self.fullname
+        return f"{self.fullname} {to_iso(datetime.fromtimestamp(self.created, timezone.utc))}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> "Cursor | None":
+        if not value or not value.strip():
+            return None
+        name, _, when = value.strip().partition(" ")
+        if not FULLNAME.fullmatch(name):
+            return None
+        try:
+            moment = from_iso(when) if when else None
+        except ValueError:
+            moment = None
+        return cls(name, moment.timestamp() if moment else None)
+
+
+def newest(posts: Iterable[dict[str, Any]], current: Cursor | None = None) -> Cursor | None:
+    """The cursor after seeing ``posts``: the newest of them and ``current``."""
+    best = current
+    for post in posts:
+        created = _number(post.get("created_utc"))
+        name = post.get("name")
+        if not isinstance(name, str) or not FULLNAME.fullmatch(name) or created is None:
+            continue
+        if best is None or best.created is None or created > best.created or (
+                created == best.created and _id36(name) > _id36(best.fullname)):
+            best = Cursor(name, created)
+    return best
+
+
+def _id36(fullname: str) -> int:
+    try:
+        return int(fullname[3:], 36)
+    except ValueError:
+        return -1
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+# --- posts -> items (pure) ----------------------------------------------------------------
+
+
+def gone_reason(post: dict[str, Any]) -> str | None:
+    """Why a post (or comment) is no longer public (``deleted``, ``moderator`` ...), or
+    None if it is."""
+    category = post.get("removed_by_category")
+    if category:
+        return str(category)
+    text = post.get("selftext") if "selftext" in post else post.get("body")
+    if text in GONE_TEXT and post.get("author") in (None, "[deleted]"):
+        return "deleted"
+    if text == "[removed]":
+        return "removed"
+    if post.get("title") in GONE_TITLES:
+        return "deleted"
+    return None
+
+
+def author_gone(post: dict[str, Any]) -> bool:
+    """The author deleted their account; the post itself may still be up."""
+    return post.get("author") in (None, "", "[deleted]")
+
+
+@dataclass(frozen=True)
+class PostOptions:
+    """What :func:`post_to_item` needs besides the post."""
+
+    reddit_url: str = "https://www.reddit.com"
+    include_nsfw: bool = False
+    hash_authors: bool = True
+    hash_key: bytes = b""
+
+
+def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> Item:
+    """One post (Reddit's t3 ``data``, author and subreddit as names) as an Item.
+
+    ``url`` is the post's absolute permalink; a link post's target goes to
+    ``extra["link"]`` (so a Reddit post never merges with the news article it links to).
+    """
+    base = options.reddit_url.rstrip("/") + "/"
+    permalink = normalise_url(str(post.get("permalink") or ""), base=base)
+    link = None
+    if not post.get("is_self"):
+        link = normalise_url(str(post.get("url_overridden_by_dest") or post.get("url") or ""), base=base)
+        if link == permalink:
+            link = None
+    created = _number(post.get("created_utc"))
+    published = datetime.fromtimestamp(created, timezone.utc) if created is not None else None
+    name = post.get("author")
+    if options.hash_authors:
+        author = author_hash(name, options.hash_key) if isinstance(name, str) else None
+    else:
+        author = clean_text(name) if isinstance(name, str) and name not in ("[deleted]", "[removed]") else None
+    selftext = post.get("selftext") if isinstance(post.get("selftext"), str) else ""
+    html = post.get("selftext_html") if isinstance(post.get("selftext_html"), str) else ""
+    extra = {
+        "subreddit": clean_text(str(post.get("subreddit") or "")) or None,
+        "nsfw": bool(post.get("over_18")),
+        "link": link,
+        "domain": clean_text(str(post.get("domain") or "")) or None,
+        "flair": clean_text(post.get("link_flair_text")) if isinstance(post.get("link_flair_text"), str) else None,
+        "upvote_ratio": _number(post.get("upvote_ratio")),
+        "crosspost_parent": post.get("crosspost_parent") if isinstance(post.get("crosspost_parent"), str) else None,
+    }
+    score, comments = _number(post.get("score")), _number(post.get("num_comments"))
+    return Item(
+        id=str(post["name"]),
+        source_id=source.id,
+        url=permalink,
+        title=clean_text(str(post.get("title") or "")),
+        text=plain_text(selftext),
+        summary_html=safe_html(html) if html else safe_html(selftext, plain=True),
+        author=author,
+        published_at=published,
+        extra={key: value for key, value in extra.items() if value is not None},
+        popularity=int(score) if score is not None else None,
+        comments=int(comments) if comments is not None else None,
+    )
+
+
+def parse_posts(posts: Iterable[Any], source: Source, options: PostOptions) -> Parsed:
+    """Items from a list of posts: NSFW posts skipped unless asked for, posts already
+    deleted upstream listed for purging, malformed posts skipped with a warning."""
+    items: list[Item] = []
+    deleted: list[str] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    nsfw = 0
+    for post in posts:
+        name = post.get("name") if isinstance(post, dict) else None
+        if not isinstance(name, str) or not FULLNAME.fullmatch(name):
+            warnings.append(f"skipped a post without a valid id ({str(name)[:40]!r})")
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        if gone_reason(post):
+            deleted.append(name)
+            continue
+        if post.get("over_18") and not options.include_nsfw:
+            nsfw += 1
+            continue
+        items.append(post_to_item(post, source, options))
+    if nsfw:
+        log.info("%s: skipped %d NSFW post(s) (reddit.include_nsfw is off)", source.name, nsfw)
+    return Parsed(items=items, warnings=warnings, deleted=deleted)
+
+
+@dataclass(frozen=True)
+class ParentPost:
+    """What a comment's item needs to know about its post."""
+
+    fullname: str
+    title: str
+    subreddit: str | None = None
+    url: str | None = None  # the post's permalink, absolute
+
+
+def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source, options: PostOptions) -> Item:
+    """One top-level comment (Reddit's t1 ``data``) as an Item: its own permalink as
+    ``url``, an excerpt of it as ``title``, its post in ``extra["parent"]``."""
+    base = options.reddit_url.rstrip("/") + "/"
+    body = comment.get("body") if isinstance(comment.get("body"), str) else ""
+    html = comment.get("body_html") if isinstance(comment.get("body_html"), str) else ""
+    text = plain_text(body)
+    excerpt = clean_text(text)
+    title = excerpt if len(excerpt) <= 100 else excerpt[:99].rsplit(" ", 1)[0] + "…"
+    created = _number(comment.get("created_utc"))
+    name = comment.get("author")
+    if options.hash_authors:
+        author = author_hash(name, options.hash_key) if isinstance(name, str) else None
+    else:
+        author = clean_text(name) if isinstance(name, str) and name not in ("[deleted]", "[removed]") else None
+    score = _number(comment.get("score"))
+    url = normalise_url(str(comment.get("permalink") or ""), base=base)
+    if url is None and parent.url and isinstance(comment.get("id"), str):  # older answers carry no permalink
+        url = normalise_url(f"{parent.url.rstrip('/')}/{comment['id']}/")
+    extra = {"kind": "comment", "parent": parent.fullname, "parent_title": parent.title,
+             "subreddit": clean_text(str(comment.get("subreddit") or parent.subreddit or "")) or None}
+    return Item(
+        id=str(comment["name"]),
+        source_id=source.id,
+        url=url,
+        title=title,
+        text=text,
+        summary_html=safe_html(html) if html else safe_html(body, plain=True),
+        author=author,
+        published_at=datetime.fromtimestamp(created, timezone.utc) if created is not None else None,
+        extra={key: value for key, value in extra.items() if value is not None},
+        popularity=int(score) if score is not None else None,
+    )
+
+
+def parse_comments(comments: Iterable[Any], parent: ParentPost, source: Source, options: PostOptions,
+                   limit: int) -> list[Item]:
+    """The first ``limit`` top-level comments by people: replies, deleted or removed
+    comments, stickied notices and AutoModerator are left out."""
+    items: list[Item] = []
+    for comment in comments:
+        if len(items) >= limit:
+            break
+        if not isinstance(comment, dict) or not COMMENT_FULLNAME.fullmatch(str(comment.get("name") or "")):
+            continue
+        if comment.get("parent_id") not in (None, parent.fullname) or gone_reason(comment):
+            continue
+        if comment.get("stickied") or str(comment.get("author") or "").lower() in BOTS:
+            continue
+        items.append(comment_to_item(comment, parent, source, options))
+    return items
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def translate_error(error: BaseException, settings: RedditConfig, what: str) -> CollectorError | None:
+    """A praw/prawcore exception as a one-line :class:`CollectorError`, or None if it is
+    not an API error (a bug, to be raised)."""
+    import praw.exceptions
+    import prawcore.exceptions as pc
+
+    if isinstance(error, pc.TooManyRequests):
+        retry = retry_after_seconds(error.retry_after)
+        message = "Reddit rate limit (HTTP 429)"
+        if retry is not None:
+            message += f"; Retry-After {retry:g} s"
+        return CollectorError(message, retry_after=retry, status=429)
+    if isinstance(error, pc.ServerError):
+        status = error.response.status_code
+        return FetchError(f"Reddit server error (HTTP {status}) {what}, after 3 attempts", status=status)
+    if isinstance(error, CollectorError):
+        return error
+    if isinstance(error, pc.Redirect):
+        return CollectorError(f"Reddit redirected {what} to {error.path!r}: no such subreddit?")
+    if isinstance(error, pc.BadJSON):
+        return ParseError(f"Reddit answered {what} with something that is not JSON", status=error.response.status_code)
+    if isinstance(error, pc.OAuthException):
+        return CollectorError(f"Reddit refused the credentials ({error.error}): check {settings.client_id_env}"
+                              f" and {settings.client_secret_env}", status=401)
+    if isinstance(error, pc.ResponseException):
+        status = error.response.status_code
+        if status == 401:
+            return CollectorError(f"Reddit refused the credentials (HTTP 401): check {settings.client_id_env}"
+                                  f" and {settings.client_secret_env}", status=401)
+        if status == 429:
+            retry = retry_after_seconds(error.response.headers.get("retry-after"))
+            return CollectorError("Reddit rate limit (HTTP 429)" + (f"; Retry-After {retry:g} s" if retry else ""),
+                                  retry_after=retry, status=429)
+        if status == 403:
+            return CollectorError(f"Reddit refused access to {what} (HTTP 403): private, quarantined or banned?",
+                                  status=403)
+        if status == 404:
+            return CollectorError(f"Reddit answered HTTP 404 {what}: no such subreddit?", status=404)
+        return FetchError(f"Reddit answered HTTP {status} {what}", status=status)
+    if isinstance(error, pc.RequestException):
+        cause = error.original_exception
+        return FetchError(f"cannot reach Reddit ({type(cause).__name__}: {str(cause)[:160]})")
+    if isinstance(error, pc.PrawcoreException):
+        return CollectorError(f"Reddit API error {what}: {str(error)[:200]}")
+    if isinstance(error, praw.exceptions.PRAWException):
+        return CollectorError(f"praw error {what}: {str(error)[:200]}")
+    if isinstance(error, ValueError):  # a body that is not the JSON praw expects
+        return CollectorError(f"Reddit sent an answer praw could not read {what}: {str(error)[:160]}")
+    return None
+
+
+# --- the collector -------------------------------------------------------------------------
+
+
+@dataclass
+class Listing:
+    """What one fetch read: posts in Reddit's shape, the requests it took, and the
+    cursor to keep if paging stops part-way (the newest post read *contiguously* from
+    the old cursor: everything older than it has been read)."""
+
+    posts: list[dict[str, Any]]
+    requests: int = 0
+    partial_cursor: Cursor | None = None
+
+
+class RedditCollector:
+    """Collects ``reddit_subreddit`` and ``reddit_search`` sources (see module docs)."""
+
+    kinds: tuple[str, ...] = ("reddit_subreddit", "reddit_search")
+
+    def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, hash_key: bytes = b"",
+                 timeout: float = 30.0):
+        if settings.hash_authors and not hash_key:
+            raise ValueError("hash_authors needs a hash key")
+        self.settings = settings
+        self.credentials = credentials
+        self.timeout = timeout
+        self.options = PostOptions(settings.reddit_url, settings.include_nsfw, settings.hash_authors, hash_key)
+        self._reddit: Any = None
+        self._session: Any = None
+        self._praw_lock = threading.Lock()  # one praw call at a time (praw is not thread-safe)
+        self._queue: asyncio.Lock | None = None
+        self._blocked: tuple[float, CollectorError] | None = None
+
+    # praw, built once per collector
+    def reddit(self) -> Any:
+        if self._reddit is None:
+            import praw
+            import requests
+
+            self._session = requests.Session()  # ours, so that close() can close it
+            self._reddit = praw.Reddit(
+                client_id=self.credentials.client_id,
+                client_secret=self.credentials.client_secret,
+                user_agent=self.settings.user_agent.strip(),
+                oauth_url=self.settings.oauth_url.rstrip("/"),
+                reddit_url=self.settings.reddit_url.rstrip("/"),
+                # Everything a praw.ini or praw_* variable could otherwise supply:
+                username=None, password=None, refresh_token=None, redirect_uri=None,
+                check_for_updates=False, check_for_async=False,
+                timeout=max(1, math.ceil(self.timeout)), window_size=600, ratelimit_seconds=5,
+                site_name="DEFAULT",
+                requestor_kwargs={"session": self._session},
+            )
+            self._reddit.read_only = True
+        return self._reddit
+
+    def close(self) -> None:
+        """Close the HTTP connections; a later call builds a new praw client."""
+        if self._session is not None:
+            self._session.close()
+        self._reddit = self._session = None
+
+    # the collector protocol
+    async def fetch(self, source: Source, state: FetchState, client: HttpClient) -> Fetched:
+        if self._queue is None:
+            self._queue = asyncio.Lock()
+        async with self._queue:  # waiting here is cancellable by the loop's deadline
+            self._check_blocked()
+            return await asyncio.to_thread(self._fetch_blocking, source, state)
+
+    def parse(self, source: Source, fetched: Fetched, now: datetime) -> Parsed:
+        listing: Listing = fetched.payload
+        return parse_posts(listing.posts, source, self.options)
+
+    # the work, in a worker thread
+    def _check_blocked(self) -> None:
+        if self._blocked is None:
+            return
+        until, error = self._blocked
+        left = until - time.monotonic()
+        if left <= 0 and error.status != 401:
+            self._blocked = None
+            return
+        retry = max(left, error.retry_after or 0.0) if error.retry_after is not None else None
+        raise CollectorError(f"not tried: {error}, a moment ago for another Reddit source",
+                             retry_after=retry, status=error.status)
+
+    def _fetch_blocking(self, source: Source, state: FetchState) -> Fetched:
+        with self._praw_lock:
+            cursor = Cursor.decode(state.cursor)
+            listing = Listing([])
+            failure: CollectorError | None = None
+            what = f"for {source.name}"
+            try:
+                if source.kind == "reddit_subreddit":
+                    new_cursor = self._poll_subreddit(source.options["subreddit"], cursor, listing)
+                else:
+                    new_cursor = self._poll_search(source.options["query"], source.options["subreddit"], cursor,
+                                                   listing)
+            except Exception as error:
+                failure = translate_error(error, self.settings, what)
+                if failure is None:
+                    raise
+                failure.__cause__ = None
+                if failure.status in (429, 401):
+                    wait = failure.retry_after if failure.retry_after is not None else 60.0
+                    self._blocked = (time.monotonic() + wait, failure)
+                if not listing.posts:
+                    raise failure from None
+                # Keep what was read before the failure; see _poll_* for the cursor.
+                new_cursor = listing.partial_cursor
+            changes = {"cursor": new_cursor.encode()} if new_cursor and new_cursor != cursor else {}
+            log.debug("%s: %d post(s) in %d request(s)", source.name, len(listing.posts), listing.requests)
+            return Fetched(status=200, url=source.url or "", payload=listing, state_changes=changes,
+                           failure=failure)
+
+    def _get(self, path: str, params: dict[str, Any]) -> Any:
+        """One GET through praw (auth, rate limit, retries), as the decoded JSON."""
+        return self.reddit().request(method="GET", path=path, params=params)
+
+    def _page(self, path: str, params: dict[str, Any], listing: Listing) -> list[dict[str, Any]]:
+        """One request for one listing page, as post records."""
+        records, _after = listing_page(self._get(path, params), path)
+        listing.requests += 1
+        return records
+
+    def _poll_subreddit(self, name: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
+        """``/r/<name>/new``: the newest page the first time, then ``before=`` pages
+        (each the 100 posts just newer than the last) until a short page."""
+        path = f"r/{name}/new"
+        listing.partial_cursor = cursor
+        if cursor is None:
+            page = self._page(path, {"limit": PAGE}, listing)
+            listing.posts += page
+            return newest(page)
+        current = cursor
+        for _ in range(MAX_PAGES):
+            page = self._page(path, {"before": current.fullname, "limit": PAGE}, listing)
+            listing.posts += page
+            current = newest(page, current) or current
+            listing.partial_cursor = current
+            if len(page) < PAGE:
+                break
+        if not listing.posts:
+            # Nothing newer, or the cursor post is gone (then before= answers nothing forever).
+            check = self._page(path, {"limit": CHECK_PAGE}, listing)
+            if cursor.created is not None:
+                check = [p for p in check if (_number(p.get("created_utc")) or 0) > cursor.created]
+            else:
+                check = [p for p in check if p.get("name") != cursor.fullname]
+            listing.posts += check
+            current = newest(check, current) or current
+        return current
+
+    def _poll_search(self, query: str, subreddit: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
+        """A search, newest first (the first time one page), paged with ``after=`` until
+        a post no newer than the cursor. Stopped part-way, the cursor does not move (the
+        older posts are still unread)."""
+        listing.partial_cursor = cursor
+        path = f"r/{subreddit}/search/"
+        params: dict[str, Any] = {"q": query, "restrict_sr": subreddit.lower() != "all", "sort": "new",
+                                  "syntax": "lucene", "t": "all", "limit": PAGE}
+        found: list[dict[str, Any]] = []
+        for _ in range(1 if cursor is None else MAX_PAGES):
+            records, after = listing_page(self._get(path, params), path)
+            listing.requests += 1
+            reached = False
+            for record in records:
+                if cursor is not None and (record.get("name") == cursor.fullname or (
+                        cursor.created is not None and (_number(record.get("created_utc")) or 0) < cursor.created)):
+                    reached = True
+                    break
+                found.append(record)
+                listing.posts.append(record)
+            if reached or not after:
+                break
+            params["after"] = after
+        return newest(found, cursor)
+
+    # re-checking stored posts
+    def lookup(self, fullnames: list[str]) -> dict[str, dict[str, Any]]:
+        """Reddit's current view of up to 100 posts or comments (``/api/info``), by
+        fullname. Things Reddit no longer returns are absent. Raises CollectorError."""
+        if len(fullnames) > INFO_BATCH:
+            raise ValueError(f"at most {INFO_BATCH} fullnames per lookup")
+        with self._praw_lock:
+            try:
+                answer = self._get("api/info/", {"id": ",".join(fullnames)})
+                records, _after = listing_page(answer, "api/info", kinds=("t3", "t1"))
+            except Exception as error:
+                failure = translate_error(error, self.settings, "for the deletion re-check")
+                if failure is None:
+                    raise
+                raise failure from None
+        return {record["name"]: record for record in records if isinstance(record.get("name"), str)}
+
+    # comments
+    def top_comments(self, fullname: str, limit: int) -> list[dict[str, Any]]:
+        """The top-level comments of a post, best first (``/comments/<id>?depth=1&sort=top``,
+        one request), as records in Reddit's t1 shape. Raises CollectorError."""
+        path = f"comments/{fullname[3:]}/"
+        with self._praw_lock:
+            try:
+                answer = self._get(path, {"limit": max(limit * 2, 10), "depth": 1, "sort": "top"})
+                if not isinstance(answer, list) or len(answer) < 2:
+                    raise ParseError(f"Reddit answered /{path} with something that is not a post and its comments")
+                records, _after = listing_page(answer[1], path, kinds=("t1",))
+            except Exception as error:
+                failure = translate_error(error, self.settings, f"for the comments of {fullname}")
+                if failure is None:
+                    raise
+                raise failure from None
+        return records
+
+
+def listing_page(answer: Any, path: str, *, kinds: tuple[str, ...] = ("t3",)) -> tuple[list[dict[str, Any]], str | None]:
+    """(the ``data`` of each child of a Listing of the given kinds, its ``after``).
+    A child that is not an object is dropped here; a post without a valid id is left
+    for :func:`parse_posts` to warn about. Anything but a Listing is a ParseError."""
+    if not isinstance(answer, dict) or answer.get("kind") != "Listing" or not isinstance(answer.get("data"), dict):
+        raise ParseError(f"Reddit answered /{path.strip('/')} with something that is not a listing")
+    children = answer["data"].get("children")
+    if not isinstance(children, list):
+        raise ParseError(f"Reddit answered /{path.strip('/')} with a listing without children")
+    after = answer["data"].get("after")
+    records = [child["data"] for child in children
+               if isinstance(child, dict) and child.get("kind") in kinds and isinstance(child.get("data"), dict)]
+    return records, after if isinstance(after, str) and after else None

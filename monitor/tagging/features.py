@@ -1,0 +1,503 @@
+"""From raw term matches on one document to named rule features and entity tags.
+
+Pure functions over a spaCy ``Doc`` and the matcher's hits: no matching, no scoring.
+Co-occurrence is judged per sentence, where sentences are cut at ``.``, ``!``, ``?``
+and at the title/text boundary (cheaper than a sentencizer and good enough for
+"groom" + "sexual" in the same sentence). Context rules that the term lists cannot
+express (company vs network "Facebook", the letter "X", ages) live here.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.tokens import Doc
+
+# One matcher hit: kind, label, id, rule, start token, end token.
+Hit = tuple[str, str, str, str, int, int]
+
+IN_SCOPE_LAWS = ("online_safety_act_uk", "kosa_us", "coppa_us", "eu_csam_regulation", "other")
+SENSES = ("pet", "personal", "ski", "succession", "wedding", "backlog", "primate")
+
+WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+}
+# After "was 14" these make the number something other than an age.
+NOT_AGE_NEXT = {
+    "%",
+    "per",
+    "percent",
+    "million",
+    "billion",
+    "thousand",
+    "times",
+    "days",
+    "weeks",
+    "months",
+    "hours",
+    "minutes",
+    "seconds",
+    "miles",
+    "km",
+    "points",
+    "cases",
+    "people",
+    "offences",
+    ".5",
+    "to",
+    "out",
+}
+X_REJECT_PREV = {
+    "Generation",
+    "Gen",
+    "Malcolm",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "Article",
+    "Chapter",
+    "Person",
+    "Company",
+    "Project",
+    "Series",
+    "Model",
+    "Day",
+    "Planet",
+    "Brand",
+    "Patient",
+    "Victim",
+    "Child",
+    "Boy",
+    "Girl",
+    "Woman",
+    "Man",
+    "Mister",
+    "Space",
+    "Windows",
+    "Mac",
+    "OS",
+    "Apple",
+    "iPhone",
+    "Xbox",
+    "Pixel",
+}
+X_REJECT_NEXT = {"Factor", "Games", "Corp", "Corp.", "Ltd", "Men", "Files", "Prize", "Æ", "Pro", "Series", "-", "–"}
+X_OK_PREV = {"on", "via", "onto", "from", "to", "platform", "app", "site", "and", "or", "/"}
+# "a signal", "traffic signal": the common noun, even when capitalised in a heading.
+COMMON_NOUN_PREV = {
+    "a",
+    "an",
+    "traffic",
+    "radio",
+    "wifi",
+    "wi-fi",
+    "mobile",
+    "phone",
+    "strong",
+    "weak",
+    "clear",
+    "warning",
+    "distress",
+    "no",
+    "any",
+    "every",
+    "railway",
+    "rail",
+    "turn",
+}
+NETWORK_PREV = {
+    "on",
+    "via",
+    "onto",
+    "using",
+    "use",
+    "uses",
+    "used",
+    "joined",
+    "join",
+    "site",
+    "network",
+    "app",
+    "platform",
+    "owns",
+    "own",
+    "of",
+    "a",
+    "his",
+    "her",
+    "their",
+    "my",
+    "your",
+    "open",
+}
+
+
+@dataclass
+class Analysis:
+    """What the rules found in one document, before scoring."""
+
+    features: dict[str, float]
+    platforms: list[str]
+    legislation: list[str]
+    organisations: list[str]
+    labels: dict[str, int] = field(default_factory=dict)  # hits per concept label, whole doc
+    concept: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
+    laws_anywhere: list[str] = field(default_factory=list)  # title included
+    protective_orgs: list[str] = field(default_factory=list)
+
+
+# Which matched words back up each feature in ``why``: (labels, how many words).
+EVIDENCE: dict[str, tuple[tuple[tuple[str, ...], int], ...]] = {
+    "csam": ((("CSAM", "CSA"), 3),),
+    "child_abuse": ((("CSA", "ABUSE", "PREDATOR"), 3),),
+    "child_sexual": ((("SEXUAL",), 3),),
+    "sextortion_minor": ((("SEXTORTION", "EXTORTION"), 2), (("CHILD",), 1)),
+    "sextortion_adult": ((("SEXTORTION", "EXTORTION"), 3),),
+    "groom_abuse": ((("GROOM",), 1), (("SEXUAL", "ABUSE", "PREDATOR"), 2)),
+    "groom_child": ((("GROOM",), 1), (("CHILD", "FAMILY_CHILD"), 1)),
+    "groom_any": ((("GROOM",), 1),),
+    "grooming_gang": ((("GANG", "GANG_PLACE"), 3),),
+    "law_child": ((("LAW_GENERIC",), 2), (("CHILD",), 1)),
+    "child_safety": ((("SAFETY",), 2), (("CHILD",), 1)),
+    "child_legal": ((("LEGAL_ACTION",), 2),),
+    "predator": ((("PREDATOR",), 3),),
+    "grooming_cue": ((("GROOMING_CUE",), 3),),
+    "crime_child": ((("CRIME",), 2),),
+    "business": ((("BUSINESS",), 3),),
+    "adult_scam": ((("ADULT_SCAM",), 3),),
+    **{f"sense_{s}": (((f"SENSE_{s.upper()}",), 3),) for s in SENSES},
+}
+
+
+def evidence(doc: Doc, analysis: Analysis, feature: str) -> list[str]:
+    """The words that made ``feature`` fire, for the ``why`` of an item (computed on demand)."""
+    if feature == "law_in_scope":
+        return [t for t in analysis.laws_anywhere if t in IN_SCOPE_LAWS]
+    if feature in ("dsa_minors", "dsa_other"):
+        return ["dsa_eu"]
+    if feature == "child_protection_org":
+        return analysis.protective_orgs[:3]
+    if feature == "child_platform":
+        return analysis.platforms[:3]
+    out: list[str] = []
+    seen: set[str] = set()
+    for labels, limit in EVIDENCE.get(feature, ()):
+        taken = 0
+        for label in labels:
+            for start, end in analysis.concept.get(label, ()):
+                if taken >= limit:
+                    break
+                word = doc[start].text if end - start == 1 else doc[start:end].text
+                if word.lower() not in seen:
+                    seen.add(word.lower())
+                    out.append(word)
+                    taken += 1
+    return out
+
+
+class _Sentences:
+    """Map token index -> sentence number from the sentence-end hits."""
+
+    def __init__(self, starts: Iterable[int]):
+        self.starts = sorted(set(starts))
+
+    def __call__(self, i: int) -> int:
+        return bisect_right(self.starts, i) - 1
+
+
+def _number(text: str) -> int | None:
+    text = text.lower().replace(",", "")
+    if text.isdigit():
+        return int(text)
+    return WORD_NUMBERS.get(text)
+
+
+def _ages(doc: Doc, anchors: list[tuple[int, int]], phrases: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Token positions of ages under 18 and of adult ages ("26-year-old")."""
+    child: list[int] = []
+    adult: list[int] = []
+    n = len(doc)
+    for start, end in anchors:
+        first = doc[start].lower_
+        value: int | None = None
+        if first in ("aged", "age", "ages"):
+            if end < n:
+                value = _number(doc[end].text)
+        else:  # "year-old", "years old": the number comes before
+            j = start - 1
+            if j >= 0 and doc[j].text in ("-", "–"):
+                j -= 1
+            if j >= 0:
+                value = _number(doc[j].text)
+        if value is None:
+            continue
+        (child if value < 18 else adult).append(start)
+    for start, end in phrases:
+        if end < n and (doc[end].text.lower() in NOT_AGE_NEXT or doc[end].like_num):
+            continue
+        child.append(start)
+    return child, adult
+
+
+def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
+    """Longest entity match wins ("Kik Messenger" over "Messenger", "Snap Inc" over nothing)."""
+    ordered = sorted(hits, key=lambda h: (h[4], -(h[5] - h[4])))
+    kept: list[Hit] = []
+    last_end = -1
+    for hit in ordered:
+        if hit[4] >= last_end:
+            kept.append(hit)
+            last_end = hit[5]
+    return kept
+
+
+def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozenset[str]) -> Analysis:
+    """Turn the matcher's hits on ``doc`` into features, evidence and entity tags.
+
+    ``text_start`` is the first token of the item's text (tokens before it are the
+    title): platforms and laws are tagged from the text only, as the labelling
+    conventions require, while relevance features use title and text.
+    """
+    sentence = _Sentences([0, text_start] + [h[5] for h in hits if h[1] == "SENT_END"])
+    starts = sentence.starts
+    concept: dict[str, list[tuple[int, int]]] = {}
+    sentence_sets: dict[str, set[int]] = {}
+    entities: list[Hit] = []
+    for hit in hits:
+        if hit[0] != "CONCEPT":
+            entities.append(hit)
+            continue
+        spans = concept.get(hit[1])
+        if spans is None:
+            concept[hit[1]] = [(hit[4], hit[5])]
+        else:
+            spans.append((hit[4], hit[5]))
+    if "NOT_ABUSE" in concept and "ABUSE" in concept:
+        # "abuse of power", "drug abuse": drop the ABUSE hits inside these phrases.
+        covered = {i for start, end in concept["NOT_ABUSE"] for i in range(start, end)}
+        kept = [(s, e) for s, e in concept["ABUSE"] if s not in covered]
+        concept["ABUSE"] = kept
+    empty: list[tuple[int, int]] = []
+    no_sentences: set[int] = set()
+
+    def pos(label: str) -> list[tuple[int, int]]:
+        return concept.get(label, empty)
+
+    def sents(label: str) -> set[int]:
+        """Sentence numbers holding a hit of ``label`` (computed on first use)."""
+        found = sentence_sets.get(label)
+        if found is None:
+            spans = concept.get(label)
+            found = {bisect_right(starts, s) - 1 for s, _ in spans} if spans else no_sentences
+            sentence_sets[label] = found
+        return found
+
+    n = len(doc)
+
+    # --- entities -----------------------------------------------------------------
+    platform_positions = [h[4] for h in entities if h[0] == "PLATFORM" and not h[3]]
+    xctx = [s for s, _ in pos("X_CONTEXT")]
+    corp = [s for s, _ in pos("CORP_VERB")]
+    australia = sents("AUSTRALIA")
+    eu_context = bool(pos("EU_CONTEXT"))
+    platforms: list[str] = []
+    laws: list[str] = []
+    laws_title: list[str] = []
+    orgs: list[str] = []
+    platform_any = False
+    for kind, _label, ident, rule, start, end in _resolve_overlaps(entities) if entities else ():
+        if rule:
+            prev = doc[start - 1] if start > 0 else None
+            nxt = doc[end] if end < n else None
+            at_sentence_start = start == 0 or sentence(start - 1) != sentence(start)
+        if not rule:
+            pass
+        elif rule == "needs_context":
+            if nxt is not None and nxt.text in X_REJECT_NEXT:
+                continue
+            if prev is not None and (prev.text in X_REJECT_PREV):
+                continue
+            ok = (
+                prev is not None
+                and prev.lower_ in X_OK_PREV
+                and not (prev.lower_ in ("and", "or") and not any(0 < start - p <= 4 for p in platform_positions))
+            )
+            ok = ok or (nxt is not None and nxt.text in ("'s", "’s"))
+            ok = ok or any(p != start and abs(p - start) <= 4 for p in platform_positions)
+            ok = ok or any(abs(p - start) <= 4 for p in xctx)
+            if not ok:
+                continue
+        elif rule == "company_sense" and end - start == 1:
+            network = prev is not None and prev.lower_ in NETWORK_PREV
+            if not network and any(
+                end <= p <= end + 3
+                and sentence(p) == sentence(start)
+                and not any(end <= q < p for q in platform_positions)
+                and not any(doc[i].lower_ in ("and", "or", ",") for i in range(end, p))
+                for p in corp
+            ):
+                continue  # "Facebook said ...": the company, not the network
+        elif rule == "proper_noun":
+            if prev is not None and prev.lower_ in COMMON_NOUN_PREV:
+                continue
+            if prev is not None and not at_sentence_start and prev.is_title and start - 1 not in platform_positions:
+                continue
+            if nxt is not None and nxt.is_title and end not in platform_positions and nxt.lower_ != "messenger":
+                continue
+        elif rule == "not_prefix":  # "Meta-analysis" is not Meta; "Meta-owned" is
+            if (
+                nxt is not None
+                and nxt.text in ("-", "–")
+                and (end + 1 >= n or doc[end + 1].lower_ not in ("owned", "backed", "run", "operated"))
+            ):
+                continue
+        elif rule == "not_australian":
+            if sentence(start) in australia:
+                continue
+        elif rule == "eu_context":
+            if not eu_context:
+                continue
+        if not ident:
+            continue  # a suppressor entry (e.g. Australia's Online Safety Act 2021)
+        in_text = start >= text_start
+        if kind == "PLATFORM":
+            platform_any = True
+            if in_text and ident not in platforms:
+                platforms.append(ident)
+        elif kind == "LAW":
+            if ident not in laws_title:
+                laws_title.append(ident)
+            if in_text and ident not in laws:
+                laws.append(ident)
+        elif kind == "ORG" and ident not in orgs:
+            orgs.append(ident)
+
+    # Police forces: "Greater Manchester Police", "Nottinghamshire Police".
+    for start, end in pos("POLICE"):
+        if start < text_start:
+            continue
+        left = start
+        while (
+            left > text_start and start - left < 3 and doc[left - 1].is_title and sentence(left - 1) == sentence(start)
+        ):
+            if doc[left - 1].text in ("The", "A", "An", "Police", "Said", "By", "Says"):
+                break
+            left -= 1
+        if left < start:
+            name = doc[left:end].text
+            if name not in orgs:
+                orgs.append(name)
+
+    # Australia's under-16 social media minimum age, when named by description.
+    ban_rule = sents("AGE_BAN") & sents("UNDER16") & sents("SOCIAL_MEDIA")
+    if ban_rule:
+        if "other" not in laws_title:
+            laws_title.append("other")
+        first = min(start for start, _ in pos("AGE_BAN") if sentence(start) in ban_rule)
+        if first >= text_start and "other" not in laws:
+            laws.append("other")
+
+    # --- concepts -----------------------------------------------------------------
+    if "AGE_ANCHOR" in concept or "AGE_PHRASE" in concept:
+        child_ages, _adult_ages = _ages(doc, pos("AGE_ANCHOR"), pos("AGE_PHRASE"))
+    else:
+        child_ages, _adult_ages = [], []
+    child_positions = [s for s, _ in pos("CHILD")] + child_ages
+    child_s = {sentence(p) for p in child_positions}
+    has_child = bool(child_positions)
+    adult_s = {sentence(p) for p in _adult_ages}
+    family_s = sents("FAMILY_CHILD") - (adult_s - child_s)  # "a 19-year-old girl" is an adult
+    childish_s = child_s | family_s
+    sexual_s, abuse_s, predator_s = sents("SEXUAL"), sents("ABUSE"), sents("PREDATOR")
+    csa_s, csam_s = sents("CSA"), sents("CSAM")
+    groom_s = sents("GROOM")
+    harm_s = sexual_s | abuse_s | predator_s | csa_s | csam_s
+    online_any = bool(pos("ONLINE")) or platform_any
+    law_tags = set(laws_title)
+
+    # Only features that fire are stored (a sparse dict): most items light up a handful.
+    f: dict[str, float] = {}
+    image_s = sents("IMAGE")
+    if csam_s or csa_s & image_s:
+        f["csam"] = 1.0
+    child_abuse = bool(csa_s) or bool(childish_s & (abuse_s | predator_s))
+    if child_abuse:
+        f["child_abuse"] = 1.0
+    elif child_s & sexual_s:
+        f["child_sexual"] = 1.0
+    sextortion = bool(pos("SEXTORTION")) or bool(sents("EXTORTION") & (sexual_s | image_s))
+    if sextortion:
+        f["sextortion_minor" if (has_child or family_s) else "sextortion_adult"] = 1.0
+    groom_abuse = bool(groom_s & harm_s)
+    if groom_s:
+        f["groom_any"] = 1.0
+        if groom_abuse:
+            f["groom_abuse"] = 1.0
+        sensed = False
+        for sense in SENSES:
+            label = "SENSE_" + sense.upper()
+            if sents(label) & groom_s or len(pos(label)) >= 3:
+                f["sense_" + sense] = 1.0
+                sensed = True
+        # "groom" with a child in the same sentence, or anywhere in an item about the
+        # internet, and no other sense of the word in sight.
+        if not groom_abuse and not sensed and (groom_s & childish_s or (has_child and online_any)):
+            f["groom_child"] = 1.0
+    if pos("GANG") or (pos("GANG_PLACE") and (csa_s or child_abuse or groom_abuse)):
+        f["grooming_gang"] = 1.0
+    if laws_title:
+        if any(t in law_tags for t in IN_SCOPE_LAWS):
+            f["law_in_scope"] = 1.0
+        if "dsa_eu" in law_tags:
+            f["dsa_minors" if has_child else "dsa_other"] = 1.0
+    if has_child:
+        if online_any:
+            if sents("LAW_GENERIC") & child_s:
+                f["law_child"] = 1.0
+            if sents("SAFETY") & child_s:
+                f["child_safety"] = 1.0
+            if pos("LEGAL_ACTION"):
+                f["child_legal"] = 1.0
+        if pos("GROOMING_CUE") and (harm_s or pos("CRIME") or pos("ADULT")):
+            f["grooming_cue"] = 1.0  # "asked her to send pictures" needs an adult, a crime or sex in view
+        if platform_any:
+            f["child_platform"] = 1.0
+    if orgs and any(o in child_protection for o in orgs):
+        f["child_protection_org"] = 1.0
+    if predator_s:
+        f["predator"] = 1.0
+    if childish_s and sents("CRIME") & childish_s:
+        f["crime_child"] = 1.0
+    if len(pos("BUSINESS")) >= 3:
+        f["business"] = 1.0
+    if pos("ADULT_SCAM"):
+        f["adult_scam"] = 1.0
+
+    labels = {label: len(spans) for label, spans in concept.items()}
+    labels["_platform_any"] = int(platform_any)
+    labels["_sextortion"] = int(sextortion)
+    labels["_crime"] = int(bool(pos("CRIME")))
+    return Analysis(f, platforms, laws, orgs, labels, concept, laws_title, [o for o in orgs if o in child_protection])

@@ -1,0 +1,1 @@
+"""Data files of the tagger (a package only so that setuptools ships them)."""

@@ -1,0 +1,62 @@
+"""``monitor digest`` from the command line: what it prints, --send once per date, errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.digest.conftest import write_newsroom_config
+
+
+def run(args: list[str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_digest_builds_prints_where_it_is_and_sends_once(newsroom_app, smtp_server, tmp_path):
+    with newsroom_app():  # the newsroom database in tmp_path
+        pass
+    config = write_newsroom_config(tmp_path, smtp_server.port)
+    day = date.today() - timedelta(days=1)  # the CLI runs on the real clock: a day that has ended
+
+    built = run(["--config", str(config), "digest", "--date", "2026-11-28", "--out", str(tmp_path / "preview")])
+    assert built.returncode == 0, built.stderr
+    lines = built.stdout.splitlines()
+    assert lines[0].startswith("Digest for Saturday 28 November 2026: Fri 27 Nov 07:30 to Sat 28 Nov 07:30"
+                               " (Europe/London)")
+    assert "14 relevant items in 10 stories" in lines[1] and "1 not yet tagged" in lines[1]
+    html = Path(re.search(r"HTML:\s+(\S+)", built.stdout).group(1))
+    assert html == tmp_path / "archive" / "2026-11-28" / "digest.html" and html.exists()
+    assert (tmp_path / "preview" / "digest.html").read_bytes() == html.read_bytes()
+    assert smtp_server.received == []  # building never sends
+
+    first = run(["--config", str(config), "digest", "--date", day.isoformat(), "--send"])
+    assert first.returncode == 0, first.stderr
+    assert "Sent to campaigns@campaign.test; Message-ID <digest-" in first.stdout
+    second = run(["--config", str(config), "digest", "--date", day.isoformat(), "--send"])
+    assert second.returncode == 0, second.stderr
+    assert "Already sent" in second.stdout and "not sending it again (--force sends anyway)" in second.stdout
+    assert len(smtp_server.received) == 1
+
+
+def test_digest_options_are_checked(tmp_path):
+    config = write_newsroom_config(tmp_path)
+    force = run(["--config", str(config), "digest", "--force"])
+    assert force.returncode == 2 and "--force only applies with --send" in force.stderr
+    bad = run(["--config", str(config), "digest", "--date", "28/11/2026"])
+    assert bad.returncode == 2 and "'28/11/2026' is not a date as YYYY-MM-DD" in bad.stderr
+
+
+def test_send_without_email_settings_is_one_clear_error(tmp_path):
+    config = write_newsroom_config(tmp_path)
+    result = run(["--config", str(config), "digest", "--date", (date.today() - timedelta(days=1)).isoformat(),
+                  "--send"])
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("error: cannot send mail: set email.sender and email.recipients in the"
+                                     " configuration")

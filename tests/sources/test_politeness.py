@@ -1,0 +1,130 @@
+"""Collection under load and fault: concurrency bounds, redirects, 410, Retry-After,
+and broken responses, each against a real local server."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from monitor.demo.server import Reply, static
+from tests.conftest import DATA
+from tests.helpers import open_app, rows
+
+FEED = (DATA / "feeds" / "ours_rss20.xml").read_bytes()
+
+
+def feed_with(guid: str) -> bytes:
+    return (f'<rss version="2.0"><channel><title>t</title><item><title>Item {guid}</title>'
+            f"<link>https://x.test/{guid}</link><guid isPermaLink='false'>{guid}</guid></item></channel></rss>").encode()
+
+
+class Gauge:
+    """Counts requests in flight at the server."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current = 0
+        self.peak = 0
+
+    def wrap(self, body: bytes, delay: float):
+        def route(_request):
+            with self.lock:
+                self.current += 1
+                self.peak = max(self.peak, self.current)
+            time.sleep(delay)
+            with self.lock:
+                self.current -= 1
+            return Reply(200, {"Content-Type": "application/rss+xml"}, body)
+        return route
+
+
+def test_requests_per_host_and_in_total_are_bounded(server, make_config):
+    gauge = Gauge()
+    feeds = [{"name": f"f{i}", "url": server.route(f"/f{i}.xml", gauge.wrap(feed_with(f"g{i}"), 0.3))}
+             for i in range(8)]
+    with open_app(make_config, feeds=feeds, http={"concurrency": 10, "per_host": 3}) as monitor:
+        report = monitor.collect()
+    assert report.count("ok") == 8
+    assert gauge.peak == 3  # all on 127.0.0.1: the per-host bound holds
+    gauge.peak = 0
+    with open_app(make_config, feeds=feeds, http={"concurrency": 2, "per_host": 8}) as monitor:
+        monitor.collect(force=True)
+    assert gauge.peak == 2  # the total bound holds
+
+
+def test_a_slow_host_does_not_hold_up_the_others(server, make_config):
+    slow = server.route("/slow.xml", lambda _r: Reply(200, {}, feed_with("slow"), delay=2.0))
+    fast = [{"name": f"fast{i}", "url": server.route(f"/fast{i}.xml", static(feed_with(f"f{i}")))} for i in range(5)]
+    finished: list[str] = []
+    with open_app(make_config, feeds=[{"name": "slow", "url": slow}, *fast]) as monitor:
+        monitor.collect(on_result=lambda r: finished.append(r.source.name))
+    assert finished[-1] == "slow" and set(finished[:-1]) == {f"fast{i}" for i in range(5)}
+
+
+def test_permanent_redirect_updates_the_stored_url_and_temporary_does_not(server, make_config):
+    server.route("/new.xml", static(FEED))
+    server.route("/old.xml", lambda _r: Reply(301, {"Location": "/new.xml"}))
+    server.route("/moving.xml", lambda _r: Reply(307, {"Location": "/new.xml"}))
+    feeds = [{"name": "moved", "url": server.url("/old.xml")}, {"name": "temp", "url": server.url("/moving.xml")}]
+    with open_app(make_config, feeds=feeds) as monitor:
+        monitor.collect()
+        state = {r["source_id"]: r["url"] for r in rows(monitor, "SELECT source_id, url FROM fetch_state")}
+        assert state["feed:moved"] == server.url("/new.xml")
+        assert state["feed:temp"] is None
+        before = len(server.requests_to("/old.xml"))
+        monitor.collect(force=True)
+        assert len(server.requests_to("/old.xml")) == before  # the next poll goes straight to the new URL
+        assert len(server.requests_to("/moving.xml")) == 2
+
+
+def test_410_gone_stops_polling_and_says_so(server, make_config, caplog):
+    url = server.route("/gone.xml", lambda _r: Reply(410, {}, b""))
+    with open_app(make_config, feeds=[{"name": "Gone feed", "url": url}]) as monitor:
+        first = monitor.collect().results[0]
+        assert first.status == "failed" and "410 Gone" in first.error
+        second = monitor.collect(force=True).results[0]
+        assert second.status == "skipped" and second.error.startswith("gone")
+        assert len(server.requests_to("/gone.xml")) == 1
+    assert any("no longer polled" in r.getMessage() for r in caplog.records)
+
+
+def test_retry_after_is_kept_in_fetch_state_across_restarts(server, make_config):
+    url = server.route("/busy.xml", lambda _r: Reply(429, {"Retry-After": "7200"}, b"slow down"))
+    config = make_config(feeds=[{"name": "busy", "url": url}])
+    from monitor.app import open_monitor
+
+    with open_monitor(config) as monitor:
+        result = monitor.collect().results[0]
+        assert result.http_status == 429
+        due = rows(monitor, "SELECT next_due_at, last_attempt_at FROM fetch_state")[0]
+    from monitor.types import from_iso
+
+    assert (from_iso(due["next_due_at"]) - from_iso(due["last_attempt_at"])).total_seconds() >= 7200
+    with open_monitor(config) as monitor:  # a restart does not hammer the server
+        again = monitor.collect().results[0]
+        assert again.status == "skipped" and "backing off" in again.error
+    assert len(server.requests_to("/busy.xml")) == 1
+
+
+def test_broken_responses_are_one_clear_line_each_and_the_rest_lands(server, make_config, caplog):
+    bodies = {
+        "truncated": b'<?xml version="1.0"?><rss version="2.0"><channel><title>cut',
+        "not-xml": b"\x89PNG\r\n\x1a\n binary nonsense",
+        "empty": b"",
+        "html": b"<!DOCTYPE html><html><body><h1>Welcome to our site</h1></body></html>",
+        "entities": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><rss version="2.0"><channel><title>&a;</title></channel></rss>',
+    }
+    feeds = [{"name": name, "url": server.route(f"/{name}.xml", static(body))} for name, body in bodies.items()]
+    feeds.append({"name": "good", "url": server.route("/good.xml", static(FEED))})
+    with open_app(make_config, feeds=feeds) as monitor:
+        report = monitor.collect()
+        assert {r.source.name for r in report.results if r.status == "failed"} == set(bodies)
+        assert monitor.store.count_items() == 4
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == len(bodies)
+    by_source = {m.split(":", 1)[0]: m for m in errors}
+    assert "HTML page" in by_source["html"]
+    assert "empty response" in by_source["empty"]
+    assert "declares XML entities" in by_source["entities"]
+    assert "broken XML" in by_source["truncated"]
+    assert all("\n" not in m for m in errors)
