@@ -2,9 +2,10 @@
 
 INVENTED TEST DATA: every outlet, subreddit, headline, person and figure below was
 written for these tests; none is real. Items go in through the store layer
-(``Store.save_batch`` with the tagger's ``Tags``), like collection does; what other
-parts of the pipeline own and do not exist here yet (clusters, Reddit engagement,
-the upstream-deletion purge) is written with the SQL those parts run.
+(``Store.save_batch`` with the tagger's ``Tags``), like collection does, and the
+thread deleted upstream is purged by ``Store.apply_deletions`` as ``monitor recheck``
+does; the syndication cluster and Reddit engagement are written with plain SQL so
+the expected answers do not depend on the clustering's thresholds.
 
 Dates are relative to ``now``, kept inside the current month / day where a saved
 query asks about "this month" or "today".
@@ -176,9 +177,9 @@ def build(path: Path, now: datetime | None = None) -> CampaignDB:
              to_iso(max(first.published, copy.published)), to_iso(now)],
         )
         db.execute("UPDATE items SET cluster_id = ? WHERE id IN (?, ?)", [ids["nspcc"], ids["nspcc"], ids["nspcc-copy"]])
-        # The upstream-deletion purge: content blanked, deleted_at set
-        db.execute("UPDATE items SET title = '[deleted]', text = '', summary_html = '', author = NULL,"
-                   " deleted_at = ? WHERE id = ?", [to_iso(now), ids["purged"]])
+        db.conn.commit()
+        # The upstream-deletion purge, as `monitor recheck` does it
+        store.apply_deletions([ids["purged"]], [], now)
         # A failing source and one that answered 410 Gone
         failed = Run(cycle_id="cf", source_id=DEAD.id, started_at=now, ended_at=now, status="failed",
                      error="HTTP 503 from server")

@@ -85,6 +85,14 @@ def test_new_updated_purged_and_deleted_items_are_reflected_in_the_index(store):
     integrity_check(store)  # the external-content index matches the table exactly
 
 
+def test_the_reddit_purge_takes_an_item_out_of_the_index(store):
+    save(store, [item("t3_a", "Groomed on a game, need advice", "Throwaway account."),
+                 item("t3_b", "Other thread", "nothing")])
+    assert store.apply_deletions(["t3_a"], [], NOW) == (1, 0)
+    assert fts_rowids(store, "groomed") == [] and fts_rowids(store, "throwaway") == []
+    integrity_check(store)
+
+
 def test_an_item_marked_deleted_leaves_the_index_even_before_it_is_blanked(store):
     save(store, [item("a", "Grooming thread", "Posted by a parent."), item("b", "Other", "grooming too")])
     store.db.execute("UPDATE items SET deleted_at = '2026-05-04T13:00:00Z' WHERE id = 'a'")
