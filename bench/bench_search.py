@@ -55,7 +55,10 @@ SEARCHES: list[tuple[str, str, dict]] = [
     ("one common word", "grooming", {}),
     ("one common word, newest", "grooming", {"order": "newest"}),
 ]
-LIKE_BASELINES = [("snapchat AND sextortion", ["snapchat", "sextortion"]), ('"online safety act"', ["online safety act"])]
+LIKE_BASELINES = [
+    ("snapchat AND sextortion", ["snapchat", "sextortion"]),
+    ('"online safety act"', ["online safety act"]),
+]
 
 # (view, aggregation SQL with :since); the baseline is the bare items count per day.
 VIEW_AGGREGATIONS: list[tuple[str, str]] = [
@@ -68,9 +71,11 @@ VIEW_AGGREGATIONS: list[tuple[str, str]] = [
     ("quoted_statistics",
      "SELECT day, count(*), count(DISTINCT figure) FROM quoted_statistics WHERE day >= :since GROUP BY day"),
     ("cluster_items", "SELECT day, count(DISTINCT cluster_id) FROM cluster_items WHERE day >= :since GROUP BY day"),
-    ("source_health", "SELECT health, count(*), sum(items) FROM source_health WHERE :since IS NOT NULL GROUP BY health"),
+    ("source_health",  # not per day: the whole view (:since is unused)
+     "SELECT health, count(*), sum(items) FROM source_health WHERE :since IS NOT NULL GROUP BY health"),
 ]
-BASELINE_DAILY = "SELECT substr(published_at, 1, 10) AS day, count(*) FROM items WHERE published_at >= :since GROUP BY day"
+BASELINE_DAILY = ("SELECT substr(published_at, 1, 10) AS day, count(*) FROM items WHERE published_at >= :since"
+                  " GROUP BY day")
 
 
 def timed(run: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -211,9 +216,13 @@ def main() -> None:
 
     from generate_items import cached_database
 
+    from monitor.store import open_store
     from monitor.store.reader import open_reader
 
     path = cached_database(args.items)
+    writer = open_store(path)  # applies new migrations and, like collection, refreshes planner statistics
+    writer.refresh_statistics()
+    writer.db.conn.close()
     db = open_reader(path)
     newest = db.execute("SELECT max(published_at) FROM items").fetchone()[0]
     total = db.execute("SELECT count(*) FROM items").fetchone()[0]

@@ -168,7 +168,8 @@ def generate(path: Path, n_items: int, *, seed: int = 8, end: datetime | None = 
     sources = _sources()
     stamp = iso(end)
     conn.executemany(
-        "INSERT INTO sources (id, kind, name, url, tags, active, created_at, updated_at) VALUES (?, ?, ?, ?, '[]', 1, ?, ?)",
+        "INSERT INTO sources (id, kind, name, url, tags, active, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, '[]', 1, ?, ?)",
         [(sid, kind, name, f"https://{sid.split(':')[1]}.example/feed", iso(start), stamp)
          for sid, kind, name, _media in sources],
     )

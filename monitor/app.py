@@ -204,6 +204,7 @@ class Monitor:
             collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
                                     unavailable=unavailable)
             report = collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
+            self.store.refresh_statistics()  # keeps the views' and digest's query plans right as data grows
             from monitor.sources.reddit import RedditCollector
 
             reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)

@@ -176,7 +176,8 @@ def build(path: Path, now: datetime | None = None) -> CampaignDB:
             [ids["nspcc"], first.title, to_iso(min(first.published, copy.published)),
              to_iso(max(first.published, copy.published)), to_iso(now)],
         )
-        db.execute("UPDATE items SET cluster_id = ? WHERE id IN (?, ?)", [ids["nspcc"], ids["nspcc"], ids["nspcc-copy"]])
+        db.execute("UPDATE items SET cluster_id = ? WHERE id IN (?, ?)",
+                   [ids["nspcc"], ids["nspcc"], ids["nspcc-copy"]])
         db.conn.commit()
         # The upstream-deletion purge, as `monitor recheck` does it
         store.apply_deletions([ids["purged"]], [], now)

@@ -40,6 +40,10 @@ class Store:
         refresh_statistics(self.db)
         self.db.conn.close()
 
+    def refresh_statistics(self) -> bool:
+        """ANALYZE if the data has grown (or shrunk) a lot since the last time: cheap otherwise."""
+        return refresh_statistics(self.db)
+
     def __enter__(self) -> "Store":
         return self
 

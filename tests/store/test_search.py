@@ -221,7 +221,10 @@ def test_migrating_an_existing_database_indexes_its_items(tmp_path):
 def test_filters_combine_dates_tags_sources_media_and_relevance(tmp_path):
     camp = campaign_db.build(tmp_path / "camp.db")
     db = open_reader(camp.path)
-    ids = lambda query, **kw: {key for key, i in camp.ids.items() if i in {h.id for h in search(db, query, ItemFilter(**kw), limit=100)}}  # noqa: E501,E731
+
+    def ids(query, **kw):
+        found = {h.id for h in search(db, query, ItemFilter(**kw), limit=100)}
+        return {key for key, item_id in camp.ids.items() if item_id in found}
 
     assert ids("snapchat AND sextortion") == {"boys", "warning", "before-act"}
     assert ids("snapchat AND sextortion", since=lower_bound("2023-10-26")) == {"boys", "warning"}
@@ -261,3 +264,18 @@ def test_unknown_source_and_bad_dates_are_clear_errors(tmp_path):
     assert lower_bound("2023-10-26") == "2023-10-26"
     assert upper_bound("2023-10-26") == "2023-10-27"
     assert lower_bound("2023-10-26T10:00:00+01:00") == "2023-10-26T09:00:00Z"
+
+
+def test_statistics_are_refreshed_when_items_double_or_a_migration_adds_an_index(store):
+    from monitor.store.db import refresh_statistics
+
+    save(store, [item(f"k{n}", f"Story {n}", "text") for n in range(40)])
+    assert refresh_statistics(store.db, minimum_items=10) is True  # never analysed
+    assert refresh_statistics(store.db, minimum_items=10) is False  # nothing changed
+    save(store, [item(f"m{n}", f"Story {n}", "text") for n in range(50)], now=NOW + timedelta(hours=1))
+    assert refresh_statistics(store.db, minimum_items=10) is True  # 40 -> 90 items
+    store.db.execute("CREATE INDEX items_new_by_author ON items(author)")
+    assert refresh_statistics(store.db, minimum_items=10) is True  # an index without statistics
+    stats = {row[0] for row in store.db.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'items'")}
+    assert {"items_new_by_author", "items_day", "items_published_at"} <= stats
+    assert refresh_statistics(store.db, minimum_items=10) is False
