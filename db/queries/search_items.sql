@@ -1,6 +1,6 @@
 /* title: Search items
    description: Full-text search of item titles and texts, best match first, with a
-     snippet around the match, like `monitor search`. q uses FTS5 syntax: words (all
+     snippet around the match, as monitor search shows. q uses FTS5 syntax: words (all
      must appear), "exact phrases", OR, NOT, NEAR(a b, 10), prefixes groom*, title:
      or text: for one column. Shows the best 100; when more than 10,000 items match,
      the 10,000 most recently collected are ranked. Items deleted upstream are never
