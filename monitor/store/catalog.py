@@ -54,6 +54,16 @@ TABLES: dict[str, Entry] = {
         "One row per digest date: the window it covers (UTC), subject, archive paths, headline counts and "
         "whether and when it was sent, to whom.",
     ),
+    "maintenance_runs": Entry(
+        "Maintenance runs",
+        "One row per daily maintenance run: when, ok or failed, the integrity check, the backup file and its "
+        "size, rows removed by retention, and any error.",
+    ),
+    "service_jobs": Entry(
+        "Service jobs",
+        "Each job of the service (collect, reddit, recheck, digest, maintenance): last start and end, status, "
+        "error and summary, and runs, errors and missed runs since the service started.",
+    ),
     "reddit_posts": Entry(
         "Reddit posts",
         "Reddit items with subreddit, linked URL, author hash, score, comments, NSFW flag and flair as columns.",
