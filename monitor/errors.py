@@ -68,3 +68,7 @@ class DigestError(MonitorError):
 
 class MailError(MonitorError):
     """An email could not be sent: configuration, connection, TLS, login or refusal."""
+
+
+class QueryError(MonitorError):
+    """A search query, filter or saved query the user gave cannot be run as written."""
