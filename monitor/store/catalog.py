@@ -68,7 +68,7 @@ TABLES: dict[str, Entry] = {
         "Reddit posts",
         "Reddit items with subreddit, linked URL, author hash, score, comments, NSFW flag and flair as columns.",
     ),
-    # views (schema 0005_search_views)
+    # views (schema 0010_search_views)
     "relevant_items": Entry(
         "Relevant items", "Items the tagger found relevant, with source name and publication day (UTC)."
     ),

@@ -354,7 +354,7 @@ def _execute_each(db: Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:80]}")
 
 
-@migrations(name="0005_search")
+@migrations(name="0009_search")
 def _search(db: Database) -> None:
     _execute_each(
         db,
@@ -397,7 +397,7 @@ def _search(db: Database) -> None:
     )
 
 
-@migrations(name="0005_search_views")
+@migrations(name="0010_search_views")
 def _search_views(db: Database) -> None:
     _execute_each(
         db,
