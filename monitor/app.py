@@ -475,17 +475,21 @@ class Monitor:
     def build_digest(self, day: date | None = None, out_dir: Path | None = None) -> "DigestResult":
         """Build, archive and record the digest for ``day`` (None: the latest complete day
         per ``[digest] time``/``timezone``). Building a date again re-renders its archive;
-        ``out_dir`` also gets a copy of the files."""
+        ``out_dir`` also gets a copy of the files. Source health names why sources that
+        were never collected cannot be (``unavailable_kinds``)."""
         from monitor.digest.delivery import make_digest
 
-        return make_digest(self.store, self.config, day, self.clock(), out_dir)
+        return make_digest(self.store, self.config, day, self.clock(), out_dir, self.unavailable_kinds())
 
-    def send_digest(self, day: date | None = None, *, force: bool = False) -> "SendResult":
+    def send_digest(self, day: date | None = None, *, force: bool = False,
+                    built: "DigestResult | None" = None) -> "SendResult":
         """Build and email the digest for ``day`` (None: the latest complete day), at most
-        once per date unless ``force``; crash-safe (see ``monitor.digest.delivery``)."""
+        once per date unless ``force``; crash-safe (see ``monitor.digest.delivery``).
+        ``built``: that day's digest, just built by ``build_digest``, to send as it is."""
         from monitor.digest.delivery import send_digest
 
-        return send_digest(self.store, self.config, day, self.clock(), force=force)
+        return send_digest(self.store, self.config, day, self.clock(), force=force, built=built,
+                           unavailable=None if built is not None else self.unavailable_kinds())
 
     def last_sent_digest(self) -> date | None:
         """The newest date whose digest was sent (for ``monitor.digest.due_digest_date``)."""

@@ -56,13 +56,18 @@ class Source:
     @property
     def media(self) -> str:
         """Source type as the digest counts it: ``news``, ``reddit``, ``parliament``, ``social``."""
-        if self.kind in ("feed", "query"):
-            return "news"
-        if self.kind.startswith("reddit"):
-            return "reddit"
-        if self.kind == "hansard":
-            return "parliament"
-        return "social"
+        return media_of(self.kind)
+
+
+def media_of(kind: str) -> str:
+    """The source type (``Item.media``) of a source kind."""
+    if kind in ("feed", "query"):
+        return "news"
+    if kind.startswith("reddit"):
+        return "reddit"
+    if kind == "hansard":
+        return "parliament"
+    return "social"
 
 
 @dataclass(frozen=True)

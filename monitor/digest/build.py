@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from statistics import mean
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from monitor.config import DigestConfig
@@ -51,6 +51,7 @@ MIN_HISTORY_ITEMS = 5  # fewer items than this in 28 days: too little rhythm to 
 NEW_SOURCE_GRACE = timedelta(days=7)
 SECTION_ORDER = ("grooming", "grooming_gangs", "sextortion", "csam", "child_online_safety", "legislation")
 OWN_SECTIONS = ("reddit", "parliament")  # media shown in sections of their own, not among the top stories
+TOP = "top"  # the family of news and social media stories: the Top stories sections
 DEBATES_SHOWN = 8
 CONTRIBUTIONS_SHOWN = 6  # per debate
 PASSAGE_MAX = 400
@@ -128,7 +129,7 @@ class Headline:
     relevant: int
     average: float | None  # relevant items per day over the previous days; None without history
     average_days: int
-    stories: int
+    stories: int  # in the Top stories sections (news and social media), each once
     by_media: tuple[MediaFigure, ...]
     busiest: str | None  # display name
     busiest_stories: int
@@ -223,9 +224,37 @@ class Debate:
 @dataclass(frozen=True)
 class SourceProblem:
     name: str
-    state: str  # gone | failing | silent
+    state: str  # gone | failing | never (never collected) | silent
     summary: str  # one line in plain words
-    detail: str | None  # the last error, cleaned
+    detail: str | None  # the last error (or why it was never collected), cleaned
+    media: str = "news"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def not_collected(self) -> bool:
+        """Nothing is coming in from it (silent sources still answer)."""
+        return self.state != "silent"
+
+
+STATE_LABELS = {"gone": "gone", "failing": "failing", "never": "never collected", "silent": "silent"}
+SOURCE_WORDS = {"news": "news", "reddit": "Reddit", "parliament": "Hansard", "social": "social media"}
+
+
+@dataclass(frozen=True)
+class Health:
+    """The source health section: its problems, and one sentence counting them."""
+
+    problems: tuple[SourceProblem, ...]
+    checked: int  # active sources
+    summary: str  # "2 of 36 sources need attention (1 failing, 1 never collected); ..."
+    gaps: dict[str, str]  # media -> a note for its sections when some of its sources bring nothing in
+
+    @property
+    def not_collected(self) -> int:
+        return sum(1 for problem in self.problems if problem.not_collected)
 
 
 @dataclass(frozen=True)
@@ -254,13 +283,20 @@ class Digest:
     threads: tuple[Thread, ...]
     parliament: tuple[Debate, ...]
     more_debates: int
-    health: tuple[SourceProblem, ...]
-    sources_checked: int
+    health: Health
     chart: ChartData
 
     @property
     def stories(self) -> int:
         return self.headline.stories
+
+
+# --- words ---------------------------------------------------------------------------------
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``plural(1, "source")`` -> ``"1 source"``; ``plural(3, "story", "stories")`` -> ``"3 stories"``."""
+    return f"{count:,} {singular if count == 1 else (plural_form or singular + 's')}"
 
 
 # --- cleaning -----------------------------------------------------------------------------
@@ -317,21 +353,8 @@ def community(row: ItemRow) -> str:
     return short(row.source_name, 60)
 
 
-_OUTLETS: dict[tuple[str, str], str] = {}
-
-
 def outlet_of(row: ItemRow) -> str:
     """Who published the item, in words: the feed, else the outlet a news search named."""
-    key = (row.id, row.source_name)
-    found = _OUTLETS.get(key)
-    if found is None:
-        if len(_OUTLETS) > 50_000:
-            _OUTLETS.clear()
-        found = _OUTLETS[key] = _outlet_of(row)
-    return found
-
-
-def _outlet_of(row: ItemRow) -> str:
     if row.media == "reddit":
         return community(row)
     if row.media == "parliament":
@@ -379,8 +402,18 @@ def _local(moment: datetime, tz: str) -> datetime:
     return moment.astimezone(zone(tz))
 
 
+def family(media: str) -> str:
+    """Which stories an item can belong to. Reddit threads and contributions in Parliament
+    have sections of their own, so they are never grouped with news: a Reddit post of a
+    news headline (clustered with it) must neither swallow the news story nor repeat it.
+    News and social media posts share the Top stories."""
+    return media if media in OWN_SECTIONS else TOP
+
+
 def _story_key(row: ItemRow) -> str:
-    return row.cluster_id or row.id
+    base = row.cluster_id or row.id
+    kind = family(row.media)
+    return base if kind == TOP else f"{kind}:{base}"
 
 
 def _links(rows: Iterable[ItemRow], tz: str) -> list[Link]:
@@ -403,20 +436,28 @@ def build_stories(data: DigestData, window: Window) -> tuple[list[Story], dict[s
     tz = window.timezone
     leads: dict[str, ItemRow] = {}
     groups: dict[str, list[ItemRow]] = defaultdict(list)
+    families: dict[str, set[str]] = defaultdict(set)  # cluster id -> the families of its items
     for row in data.items:
         groups[_story_key(row)].append(row)
     copies: dict[str, list[ItemRow]] = defaultdict(list)
+    for row in (*data.items, *data.copies):
+        if row.cluster_id:
+            families[row.cluster_id].add(family(row.media))
     for row in data.copies:
-        if row.cluster_id in groups:
-            copies[row.cluster_id].append(row)
+        key = _story_key(row)
+        if key in groups:
+            copies[key].append(row)
     stories = []
     for key, rows in groups.items():
         rows.sort(key=lambda r: (r.published_at, r.id))
-        lead = leads[key] = rows[0]
+        # the earliest news copy leads (a social media post of the headline may come first)
+        lead = leads[key] = next((r for r in rows if r.media == "news"), rows[0])
         outlet = outlet_of(lead)
         every = sorted(rows + copies.get(key, []), key=lambda r: (r.published_at, r.id))
         links = _links([lead, *every], tz)
         cluster = data.clusters.get(lead.cluster_id or "")
+        if cluster is not None and len(families[cluster.id]) > 1:
+            cluster = None  # its headline and first date may be a Reddit post's or a speech's
         title = cluster.title if cluster and clean_text(cluster.title) else lead.title
         earliest = min([r.published_at for r in every] + ([cluster.first_published_at] if cluster else []))
         stories.append(
@@ -486,8 +527,13 @@ def law_sections(stories: Sequence[Story], data: DigestData) -> tuple[LawSection
 # --- figures --------------------------------------------------------------------------------
 
 
-def headline(data: DigestData, stories: Sequence[Story], window: Window) -> Headline:
-    """Today's relevant items against the average of the previous days that have history."""
+def headline(data: DigestData, sections: Sequence[TopicSection]) -> Headline:
+    """Today's relevant items against the average of the previous days that have history.
+
+    Its story figures are those of the Top stories sections (news and social media, each
+    story once), so the reader can add them up: the stories in all, and the busiest
+    topic's count is that section's. Reddit and Parliament are counted as items.
+    """
     last = len(data.days) - 1
     starts = range(max(0, last - AVERAGE_DAYS), last)
     history = data.history_start
@@ -507,18 +553,18 @@ def headline(data: DigestData, stories: Sequence[Story], window: Window) -> Head
         for m in order
         if m in ("news", "reddit") or count(last, m) or (average(m) or 0) > 0
     )
-    # by main topic: nearly every relevant item also carries the catch-all "child online safety"
-    tally: Counter[str] = Counter(s.main_topic for s in stories)
-    busiest = min(tally, key=lambda t: (-tally[t], _topic_rank(t))) if tally else None
+    # by main topic (nearly every relevant item also carries the catch-all "child online
+    # safety"); on a tie, the first in the campaign's order, as the sections are
+    busiest = min(sections, key=lambda section: -section.total) if sections else None
     collected = sum(c for (day, _m, _r), c in data.media_counts.items() if day == last)
     return Headline(
         relevant=count(last),
         average=average(None),
         average_days=len(earlier),
-        stories=len(stories),
+        stories=sum(section.total for section in sections),
         by_media=by_media,
-        busiest=topic_name(busiest) if busiest else None,
-        busiest_stories=tally[busiest] if busiest else 0,
+        busiest=busiest.name if busiest else None,
+        busiest_stories=busiest.total if busiest else 0,
         collected=collected,
         untagged=count(last, None, None),
     )
@@ -526,10 +572,6 @@ def headline(data: DigestData, stories: Sequence[Story], window: Window) -> Head
 
 def _day_end(data: DigestData, n: int) -> datetime:
     return from_iso(data.days[n][1])  # type: ignore[return-value]
-
-
-def _topic_rank(topic: str) -> int:
-    return SECTION_ORDER.index(topic) if topic in SECTION_ORDER else len(SECTION_ORDER)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -748,10 +790,14 @@ def _when(moment: datetime | None, tz: str) -> str:
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
 
 
-def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConfig) -> tuple[SourceProblem, ...]:
-    """Sources the team should know about: gone (410), failing, or silent for longer
-    than ``silent_multiple`` times their usual gap between items (and at least
-    ``silent_min_hours``). Pure, so the rules can be tested on their own.
+def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConfig,
+                    unavailable: Mapping[str, str] | None = None) -> tuple[SourceProblem, ...]:
+    """Sources the team should know about: gone (410), failing, never collected since
+    they were added (after ``silent_min_hours``), or silent for longer than
+    ``silent_multiple`` times their usual gap between items (and at least
+    ``silent_min_hours``). ``unavailable`` gives, by source kind, why a collector cannot
+    run now (``Monitor.unavailable_kinds``: missing credentials). Pure, so the rules can
+    be tested on their own.
     """
     tz = config.timezone
     problems = []
@@ -761,21 +807,66 @@ def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConf
             problems.append(SourceProblem(
                 name, "gone",
                 f"Stopped since {_when(row.gone_at, tz)}: the server says this feed no longer exists (HTTP 410). "
-                "Fix or remove its address in the configuration.", None))
+                "Fix or remove its address in the configuration.", None, row.media))
         elif row.failures > 0:
             since = row.failing_since or row.last_error_at
-            attempts = f"{row.failures} failed attempt{'s' if row.failures != 1 else ''} in a row"
-            summary = f"Failing since {_when(since, tz)} ({attempts}); last worked {_when(row.last_success_at, tz)}"
+            attempts = plural(row.failures, "failed attempt")
+            worked = (f"last worked {_when(row.last_success_at, tz)}" if row.last_success_at is not None
+                      else "it has never worked")
+            summary = f"Failing since {_when(since, tz)} ({attempts} in a row); {worked}"
             if row.next_due_at is not None:
                 summary += f"; next try {_when(row.next_due_at, tz)}"
-            problems.append(SourceProblem(name, "failing", summary + ".", short(row.last_error, 300) or None))
+            problems.append(SourceProblem(name, "failing", summary + ".", short(row.last_error, 300) or None,
+                                          row.media))
+        elif not row.collected and now - row.created_at > timedelta(hours=config.silent_min_hours):
+            reason = (unavailable or {}).get(row.kind) or row.last_run_error or row.last_error
+            summary = (f"Nothing has been collected from it since it was added on {_when(row.created_at, tz)}"
+                       f" ({duration_words(now - row.created_at)} ago)")
+            summary += "." if reason else "; no collection has reached it yet. Is the service running?"
+            problems.append(SourceProblem(name, "never", summary, short(reason, 300) or None, row.media))
         else:
             silent = _silence(row, now, config)
             if silent:
-                problems.append(SourceProblem(name, "silent", silent, None))
-    rank = {"gone": 0, "failing": 1, "silent": 2}
+                problems.append(SourceProblem(name, "silent", silent, None, row.media))
+    rank = {"gone": 0, "failing": 1, "never": 2, "silent": 3}
     problems.sort(key=lambda p: (rank[p.state], p.name.casefold()))
     return tuple(problems)
+
+
+def source_health(rows: Sequence[SourceRow], now: datetime, config: DigestConfig,
+                  unavailable: Mapping[str, str] | None = None) -> Health:
+    """The health section: the problems, a sentence counting them, and for each source
+    type some of whose sources bring nothing in, a note for its sections (an empty
+    "On Reddit" must not read as a quiet day when Reddit is not being collected)."""
+    problems = source_problems(rows, now, config, unavailable)
+    checked = len(rows)
+    if not checked:
+        summary = "No sources are configured."
+    elif not problems:
+        summary = (f"All {checked:,} sources are working normally." if checked > 1
+                   else "The one source is working normally.")
+    else:
+        states = Counter(p.state for p in problems)
+        parts = ", ".join(f"{states[s]} {STATE_LABELS[s]}" for s in STATE_LABELS if states[s])
+        rest = checked - len(problems)
+        summary = (f"{len(problems):,} of {plural(checked, 'source')} {'needs' if len(problems) == 1 else 'need'}"
+                   f" attention ({parts})")
+        if rest:
+            summary += ("; the other one is working normally." if rest == 1
+                        else f"; the other {rest:,} are working normally.")
+        else:
+            summary += "."
+    totals = Counter(row.media for row in rows)
+    down = Counter(p.media for p in problems if p.not_collected)
+    gaps = {}
+    for media, count in down.items():
+        total, kind = totals[media], SOURCE_WORDS.get(media, media_name(media))
+        if count == total:
+            gap = f"The {kind} source is not" if total == 1 else f"None of the {total} {kind} sources is"
+        else:
+            gap = f"{count} of the {total} {kind} sources {'is' if count == 1 else 'are'} not"
+        gaps[media] = gap + " being collected: see Source health."
+    return Health(problems, checked, summary, gaps)
 
 
 def _silence(row: SourceRow, now: datetime, config: DigestConfig) -> str | None:
@@ -843,18 +934,22 @@ def subject_line(window: Window, head: Headline, complete: bool) -> str:
     if head.relevant == 0:
         counts = "no relevant items"
     else:
-        counts = f"{head.relevant} relevant item{'s' if head.relevant != 1 else ''}"
-        counts += f" in {head.stories} stor{'ies' if head.stories != 1 else 'y'}"
+        counts = plural(head.relevant, "relevant item")
+        if head.stories:
+            counts += ", " + plural(head.stories, "top story", "top stories")
         if head.busiest:
             counts += f"; busiest topic: {head.busiest}"
     preview = " (preview, day not over)" if not complete else ""
     return clean_text(f"Online child safety briefing, {when}: {counts}{preview}")
 
 
-def build_digest(data: DigestData, window: Window, config: DigestConfig, now: datetime) -> Digest:
-    """The digest for ``window`` from the rows read for it. Pure: same input, same digest."""
+def build_digest(data: DigestData, window: Window, config: DigestConfig, now: datetime,
+                 unavailable: Mapping[str, str] | None = None) -> Digest:
+    """The digest for ``window`` from the rows read for it. Pure: same input, same digest.
+    ``unavailable``: why sources of a kind cannot be collected now (see :func:`source_problems`)."""
     stories, leads = build_stories(data, window)
-    head = headline(data, stories, window)
+    sections = topic_sections(stories, config.stories_per_topic, leads)
+    head = headline(data, sections)
     complete = now >= window.end
     figures, more_figures = quoted_figures(data, window)
     debates, more_debates = parliament_debates(data.parliament)
@@ -864,7 +959,7 @@ def build_digest(data: DigestData, window: Window, config: DigestConfig, now: da
         complete=complete,
         subject=subject_line(window, head, complete),
         headline=head,
-        topics=topic_sections(stories, config.stories_per_topic, leads),
+        topics=sections,
         platforms=platform_section(data, config, len(data.days)),
         laws=law_sections(stories, data),
         figures=tuple(figures),
@@ -872,7 +967,6 @@ def build_digest(data: DigestData, window: Window, config: DigestConfig, now: da
         threads=reddit_threads(data, window),
         parliament=tuple(debates),
         more_debates=more_debates,
-        health=source_problems(data.sources, now, config),
-        sources_checked=len(data.sources),
+        health=source_health(data.sources, now, config, unavailable),
         chart=chart_data(data, window, config),
     )

@@ -46,9 +46,6 @@ class Window:
     def local_end(self) -> datetime:
         return self.end.astimezone(zone(self.timezone))
 
-    def contains(self, moment: datetime) -> bool:
-        return self.start <= moment < self.end
-
 
 def end_of_day(day: date, config: DigestConfig) -> datetime:
     """When the digest day ``day`` ends (the digest's due time), in UTC."""

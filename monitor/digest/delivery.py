@@ -34,6 +34,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Mapping
 
 from monitor.config import Config
 from monitor.digest import days as _days
@@ -164,21 +165,32 @@ def counts_of(digest: Digest) -> dict[str, object]:
         "average_7d": None if head.average is None else round(head.average, 2),
         "by_media": {m.media: m.today for m in head.by_media},
         "busiest_topic": head.busiest,
-        "failing_sources": sum(1 for p in digest.health if p.state != "silent"),
-        "silent_sources": sum(1 for p in digest.health if p.state == "silent"),
+        "sources": digest.health.checked,
+        "failing_sources": sum(1 for p in digest.health.problems if p.state in ("gone", "failing")),
+        "never_collected_sources": sum(1 for p in digest.health.problems if p.state == "never"),
+        "silent_sources": sum(1 for p in digest.health.problems if p.state == "silent"),
     }
 
 
 def make_digest(store: Store, config: Config, day: date | None, now: datetime,
-                out_dir: Path | None = None) -> DigestResult:
+                out_dir: Path | None = None, unavailable: Mapping[str, str] | None = None) -> DigestResult:
     """Build the digest for ``day`` (default: the latest complete day), archive it and
-    record it. Building a date again re-renders its archive."""
+    record it. Building a date again re-renders its archive. A day still running is
+    built as a preview; one that has not started yet is refused. ``unavailable``: why
+    sources of a kind cannot be collected now (``Monitor.unavailable_kinds``)."""
     from monitor.digest.chart import render_chart
     from monitor.digest.render import render_html, render_text
 
     day = day or _days.latest_complete_day(now, config.digest)
+    starts = _days.window(day, config.digest).start
+    if now < starts:
+        local = starts.astimezone(_days.zone(config.digest.timezone))
+        raise DigestError(
+            f"the digest for {day} covers the day from {local:%H:%M} on {local.date()} ({config.digest.timezone}),"
+            " which has not started yet"
+        )
     window, data = read_data(store, config, day)
-    digest = build_digest(data, window, config.digest, now)
+    digest = build_digest(data, window, config.digest, now, unavailable)
     png = render_chart(digest.chart)
     folder = Path(config.digest.archive_dir) / day.isoformat()
     chart_name = "chart.png" if png is not None else None
@@ -235,11 +247,12 @@ def _already(record: _sql.DigestRecord, day: date) -> SendResult:
                       from_iso(record.sent_at), record.attempts)
 
 
-def send_digest(store: Store, config: Config, day: date | None, now: datetime, *, force: bool = False
-                ) -> SendResult:
+def send_digest(store: Store, config: Config, day: date | None, now: datetime, *, force: bool = False,
+                built: DigestResult | None = None, unavailable: Mapping[str, str] | None = None) -> SendResult:
     """Build (fresh), archive and email the digest for ``day`` (default: the latest
-    complete day), at most once per date unless ``force``. See the module docstring
-    for what happens after a crash."""
+    complete day), at most once per date unless ``force``. ``built``: the digest just
+    built for that day by the caller (``monitor digest --send``), sent as it is instead
+    of being built again. See the module docstring for what happens after a crash."""
     from monitor.digest.mail import InlineImage, build_message, check_email_config, new_content_id, new_message_id
     from monitor.digest.render import render_html
 
@@ -248,7 +261,9 @@ def send_digest(store: Store, config: Config, day: date | None, now: datetime, *
         check_email_config(email)
     except MailError as error:
         raise DigestError(str(error)) from None
-    day = day or _days.latest_complete_day(now, config.digest)
+    day = day or (built.day if built is not None else _days.latest_complete_day(now, config.digest))
+    if built is not None and built.day != day:
+        raise ValueError(f"the digest given is for {built.day}, not {day}")
     due = _days.end_of_day(day, config.digest)
     if now < due:
         local = due.astimezone(_days.zone(config.digest.timezone))
@@ -261,7 +276,8 @@ def send_digest(store: Store, config: Config, day: date | None, now: datetime, *
     if record is not None and record.status == "sent" and not force:
         return _already(record, day)
 
-    built = make_digest(store, config, day, now)
+    if built is None:
+        built = make_digest(store, config, day, now, unavailable=unavailable)
 
     with write(store.db):  # claim the send; the transaction makes the check-and-mark atomic
         record = _sql.get_record(store.db, key)
@@ -327,8 +343,3 @@ def _archive_message(built: DigestResult, data: bytes) -> None:
 def last_sent(store: Store) -> date | None:
     value = _sql.last_sent_date(store.db)
     return date.fromisoformat(value) if value else None
-
-
-def history(store: Store, limit: int = 30) -> list[_sql.DigestRecord]:
-    return _sql.records(store.db, limit)
-

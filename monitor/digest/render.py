@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from monitor.digest.build import Digest
+from monitor.digest.build import Digest, plural
 from monitor.digest.names import TOPICS
 from monitor.sources.normalise import safe_html
 
@@ -58,10 +58,6 @@ def num(value: float | int | None, digits: int = 0) -> str:
     if digits:
         return f"{value:,.{digits}f}"
     return f"{round(value):,}"
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    return f"{count:,} {singular if count == 1 else (plural_form or singular + 's')}"
 
 
 def hhmm(moment: datetime) -> str:

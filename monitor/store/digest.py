@@ -11,13 +11,13 @@ ISO strings, half-open.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from sqlite_utils import Database
 
-from monitor.types import from_iso, to_iso
+from monitor.types import from_iso, media_of, to_iso
 
 Span = tuple[str, str]  # [start, end) as UTC ISO strings
 
@@ -25,6 +25,11 @@ Span = tuple[str, str]  # [start, end) as UTC ISO strings
 # t1_...: context fetched for relevant posts, not posts of their own). Both columns are
 # in the (relevant, published_at, ...) index, so the counts stay index-only.
 ALIVE = "i.deleted_at IS NULL AND i.id NOT GLOB 't1_*'"
+# One story per syndication cluster (or item told once), as the digest builder groups
+# them (monitor.digest.build.family): Reddit threads and contributions in Parliament in
+# a news story's cluster are stories of their own, never the news story.
+STORY_KEY = ("(CASE WHEN i.media IN ('reddit', 'parliament') THEN i.media || ':' ELSE '' END"
+             " || COALESCE(i.cluster_id, i.id))")
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,12 @@ class SourceRow:
     usual_gap_hours: float | None
     last_item_at: datetime | None
     carried_recently: bool = False  # with no items of its own: still carried others' lately
+    collected: bool = True  # anything ever collected from it: a success, a run that worked, an item
+    last_run_error: str | None = None  # for a source never collected: its last run's error or skip note
+
+    @property
+    def media(self) -> str:
+        return media_of(self.kind)
 
 
 @dataclass(frozen=True)
@@ -126,7 +137,6 @@ class DigestData:
     platforms: PlatformCounts
     sources: tuple[SourceRow, ...]
     history_start: datetime | None  # the oldest item's publication time
-    extra: dict[str, Any] = field(default_factory=dict)
     # relevant contributions in Parliament first collected in the day (see parliament_items)
     parliament: tuple[ItemRow, ...] = ()
 
@@ -301,7 +311,7 @@ def platform_day_counts(db: Database, days: Sequence[Span], topics: Sequence[str
     return {
         (n, platform): count
         for n, platform, count in db.execute(
-            f"WITH {cte} SELECT d.n, p.value, COUNT(DISTINCT COALESCE(i.cluster_id, i.id))"
+            f"WITH {cte} SELECT d.n, p.value, COUNT(DISTINCT {STORY_KEY})"
             " FROM days d CROSS JOIN items i CROSS JOIN item_tags p"
             f" WHERE i.relevant = 1 AND i.published_at >= d.lo AND i.published_at < d.hi AND {ALIVE}"
             f" AND {grooming} AND p.item_id = i.id AND p.kind = 'platform'"
@@ -327,7 +337,7 @@ def platform_counts(db: Database, periods: dict[str, Span], topics: Sequence[str
     sums = ", ".join(f"SUM(f{k})" for k in range(len(names)))
     condition, condition_params = _grooming_items(topics, media)
     grooming = (
-        "SELECT i.id, i.published_at AS at, COALESCE(i.cluster_id, i.id) AS story FROM items i"
+        f"SELECT i.id, i.published_at AS at, {STORY_KEY} AS story FROM items i"
         f" WHERE i.relevant = 1 AND i.published_at >= ? AND i.published_at < ? AND {ALIVE} AND {condition}"
     )
     params = [*flag_params, low, high, *condition_params]  # in the order they appear in the SQL
@@ -375,6 +385,10 @@ def source_rows(db: Database, history: Span) -> list[SourceRow]:
     the ``(source_id, published_at)`` index, a bounded read per source); a source whose
     items all arrived first through another source (a news search repeating a feed)
     has no rhythm of its own and is never called silent for it.
+
+    A source with no successful fetch on record is checked further (is any item or any
+    run that worked on record?), so one that was never collected at all (no
+    credentials, a cycle that never reaches it) can be told from one that was.
     """
     low, high = history
     result = []
@@ -397,6 +411,18 @@ def source_rows(db: Database, history: Span) -> list[SourceRow]:
         carried = not newest and db.execute(
             "SELECT 1 FROM item_sources WHERE source_id = ? AND first_seen_at >= ? LIMIT 1", [row[0], low]
         ).fetchone() is not None
+        collected, last_run_error = True, None
+        if row[7] is None and not newest and not carried:
+            collected = db.execute(
+                "SELECT EXISTS (SELECT 1 FROM item_sources WHERE source_id = ?)"
+                " OR EXISTS (SELECT 1 FROM runs WHERE source_id = ? AND status IN ('ok', 'not_modified'))",
+                [row[0], row[0]],
+            ).fetchone()[0] == 1
+            if not collected:
+                last = db.execute(
+                    "SELECT error FROM runs WHERE source_id = ? ORDER BY started_at DESC, id DESC LIMIT 1", [row[0]]
+                ).fetchone()
+                last_run_error = last[0] if last else None
         result.append(
             SourceRow(
                 id=row[0], name=row[1], kind=row[2], created_at=from_iso(row[3]),  # type: ignore[arg-type]
@@ -404,7 +430,7 @@ def source_rows(db: Database, history: Span) -> list[SourceRow]:
                 last_success_at=from_iso(row[7]), next_due_at=from_iso(row[8]), gone_at=from_iso(row[9]),
                 failing_since=from_iso(row[10]) or from_iso(row[6]), items=len(times),
                 usual_gap_hours=median_gap_hours(times), last_item_at=from_iso(newest[0]) if newest else None,
-                carried_recently=carried,
+                carried_recently=carried, collected=collected, last_run_error=last_run_error,
             )
         )
     return result
@@ -559,5 +585,6 @@ def last_sent_date(db: Database) -> str | None:
 
 
 def records(db: Database, limit: int = 30) -> list[DigestRecord]:
+    """The newest ``limit`` rows of ``digests``, newest first (``monitor doctor``)."""
     days = [row[0] for row in db.execute("SELECT date FROM digests ORDER BY date DESC LIMIT ?", [limit])]
     return [record for record in (get_record(db, day) for day in days) if record is not None]

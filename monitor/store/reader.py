@@ -20,11 +20,18 @@ from monitor.store.db import connect, migrate, pending_migrations, refresh_stati
 CACHE_KIB = 65_536
 
 
-def open_reader(path: str | Path) -> Database:
-    """A read-only connection to the database at ``path``, migrated if it was behind."""
+def require_database(path: str | Path) -> Path:
+    """``path`` if a database file is there, else one clear error (commands that read
+    must never create an empty database in the wrong directory)."""
     path = Path(path)
     if not path.is_file():
         raise StorageError(f"no database at {path}: run `monitor collect` (or `monitor demo`) first")
+    return path
+
+
+def open_reader(path: str | Path) -> Database:
+    """A read-only connection to the database at ``path``, migrated if it was behind."""
+    path = require_database(path)
     try:
         db = connect(path, readonly=True)
         if pending_migrations(db):

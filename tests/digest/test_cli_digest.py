@@ -30,7 +30,7 @@ def test_digest_builds_prints_where_it_is_and_sends_once(newsroom_app, smtp_serv
     lines = built.stdout.splitlines()
     assert lines[0].startswith("Digest for Saturday 28 November 2026: Fri 27 Nov 07:30 to Sat 28 Nov 07:30"
                                " (Europe/London)")
-    assert "14 relevant items in 10 stories" in lines[1] and "1 not yet tagged" in lines[1]
+    assert "14 relevant items, 7 top stories" in lines[1] and "1 not yet tagged" in lines[1]
     html = Path(re.search(r"HTML:\s+(\S+)", built.stdout).group(1))
     assert html == tmp_path / "archive" / "2026-11-28" / "digest.html" and html.exists()
     assert (tmp_path / "preview" / "digest.html").read_bytes() == html.read_bytes()
@@ -53,7 +53,9 @@ def test_digest_options_are_checked(tmp_path):
     assert bad.returncode == 2 and "'28/11/2026' is not a date as YYYY-MM-DD" in bad.stderr
 
 
-def test_send_without_email_settings_is_one_clear_error(tmp_path):
+def test_send_without_email_settings_is_one_clear_error(newsroom_app, tmp_path):
+    with newsroom_app():  # the newsroom database in tmp_path
+        pass
     config = write_newsroom_config(tmp_path)
     result = run(["--config", str(config), "digest", "--date", (date.today() - timedelta(days=1)).isoformat(),
                   "--send"])

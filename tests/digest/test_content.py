@@ -110,16 +110,21 @@ def test_laws_figures_and_reddit_threads(built):
 
 
 def test_source_health_lists_gone_failing_and_silent_sources_only(built):
-    health = [(p.state, p.name) for p in built.digest.health]
+    problems = built.digest.health.problems
+    health = [(p.state, p.name) for p in problems]
     assert health == [("gone", "Old Council Feed"), ("failing", "Courtside Weekly"), ("silent", "Brussels Ledger")]
-    failing = built.digest.health[1]
+    failing = problems[1]
     assert "Failing since Fri 27 Nov 19:30 (3 failed attempts in a row)" in failing.summary
     assert "next try Sat 28 Nov 09:30" in failing.summary and failing.detail == "HTTP 503 Service Unavailable"
-    assert "No new items for 4 days (usually one every 6 hours)" in built.digest.health[2].summary
+    assert "No new items for 4 days (usually one every 6 hours)" in problems[2].summary
+    summary = ("3 of 10 sources need attention (1 gone, 1 failing, 1 silent); the other 7 are working normally.")
+    assert built.digest.health.summary == summary
+    assert summary in built.text and summary in " ".join(built.html.split())
+    assert "working normally." not in built.text.replace(summary, "")  # never "all is well" beside problems
 
 
 def test_subject_is_our_words_and_counts(built):
-    assert built.subject == ("Online child safety briefing, Sat 28 Nov 2026: 14 relevant items in 10 stories;"
+    assert built.subject == ("Online child safety briefing, Sat 28 Nov 2026: 14 relevant items, 7 top stories;"
                              " busiest topic: Grooming")
 
 
@@ -130,7 +135,7 @@ def test_building_again_rerenders_the_archive_and_updates_the_record(newsroom_ap
         second = app.build_digest()
         assert second.html_path == first.html_path and "Top stories" in second.html_path.read_text("utf-8")
         rows = app.store.db.execute("SELECT date, status, relevant_items, stories, html_path FROM digests").fetchall()
-        assert rows == [(DAY.isoformat(), "built", 14, 10, str(first.html_path))]
+        assert rows == [(DAY.isoformat(), "built", 14, 7, str(first.html_path))]
 
 
 def test_out_dir_gets_a_copy(newsroom_app, tmp_path):

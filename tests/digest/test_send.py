@@ -34,7 +34,7 @@ def test_the_digest_arrives_as_text_html_and_an_inline_chart(newsroom_app, smtp_
     assert received.sender == "monitor@campaign.test"
     assert sorted(received.recipients) == ["campaigns@campaign.test", "press.office@campaign.test"]
     message = received.message
-    assert message["Subject"] == ("Online child safety briefing, Sat 28 Nov 2026: 14 relevant items in 10 stories;"
+    assert message["Subject"] == ("Online child safety briefing, Sat 28 Nov 2026: 14 relevant items, 7 top stories;"
                                   " busiest topic: Grooming")
     assert message["From"] == "Monitor <monitor@campaign.test>"
     assert message["To"] == "campaigns@campaign.test, press.office@campaign.test"
