@@ -36,9 +36,10 @@ def test_digest_builds_prints_where_it_is_and_sends_once(newsroom_app, smtp_serv
     assert (tmp_path / "preview" / "digest.html").read_bytes() == html.read_bytes()
     assert smtp_server.received == []  # building never sends
 
-    first = run(["--config", str(config), "digest", "--date", day.isoformat(), "--send"])
+    first = run(["-v", "--config", str(config), "digest", "--date", day.isoformat(), "--send"])
     assert first.returncode == 0, first.stderr
     assert "Sent to campaigns@campaign.test; Message-ID <digest-" in first.stdout
+    assert first.stderr.count(f"built the digest for {day}") == 1  # built once, and that digest sent
     second = run(["--config", str(config), "digest", "--date", day.isoformat(), "--send"])
     assert second.returncode == 0, second.stderr
     assert "Already sent" in second.stdout and "not sending it again (--force sends anyway)" in second.stdout
@@ -62,3 +63,37 @@ def test_send_without_email_settings_is_one_clear_error(newsroom_app, tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == ("error: cannot send mail: set email.sender and email.recipients in the"
                                      " configuration")
+
+
+def test_a_missing_database_is_an_error_and_none_is_created(tmp_path):
+    """Run in the wrong directory (the default [storage] path, db/monitor.db, is relative),
+    `monitor digest` must not create an empty database and report all sources working."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "config.toml").write_text(
+        '[[feeds]]\nname = "Northshire Gazette"\nurl = "https://northshire-gazette.test/feed.xml"\n', "utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    result = subprocess.run([sys.executable, "-m", "monitor", "--config", str(tmp_path / "etc" / "config.toml"),
+                             "digest"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: no database at db/monitor.db: run `monitor collect` (or `monitor demo`) first"
+    assert result.stdout == "" and list(elsewhere.iterdir()) == []
+
+    config = write_newsroom_config(tmp_path)
+    named = run(["--config", str(config), "digest", "--send"])
+    assert named.returncode == 1 and f"error: no database at {tmp_path / 'monitor.db'}:" in named.stderr
+    assert not (tmp_path / "monitor.db").exists() and not (tmp_path / "archive").exists()
+
+
+def test_a_day_that_has_not_started_is_refused(newsroom_app, tmp_path):
+    with newsroom_app():
+        pass
+    config = write_newsroom_config(tmp_path)
+    later = date.today() + timedelta(days=30)
+    result = run(["--config", str(config), "digest", "--date", later.isoformat()])
+    assert result.returncode == 1
+    before = later - timedelta(days=1)
+    assert result.stderr.strip() == (f"error: the digest for {later} covers the day from 07:30 on {before}"
+                                     " (Europe/London), which has not started yet")
+    assert not (tmp_path / "archive" / later.isoformat()).exists()

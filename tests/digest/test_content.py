@@ -172,6 +172,13 @@ def row(**values):
     ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "created_at": NOW - timedelta(days=2)}, None),
     ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "carried_recently": True}, None),
     ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "last_success_at": None}, None),  # failing instead
+    # nothing ever collected (no success, no item, no run that worked): after silent_min_hours since it was added
+    ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "last_success_at": None, "collected": False},
+     "never"),
+    ({"items": 0, "last_item_at": None, "usual_gap_hours": None, "last_success_at": None, "collected": False,
+      "created_at": NOW - timedelta(hours=20)}, None),
+    ({"items": 0, "last_item_at": None, "last_success_at": None, "collected": False, "failures": 4,
+      "failing_since": NOW - timedelta(days=3), "last_error": "HTTP 403"}, "failing"),
     ({"failures": 2, "failing_since": NOW - timedelta(hours=3), "last_error": "timed out"}, "failing"),
     ({"gone_at": NOW - timedelta(days=1)}, "gone"),
 ])

@@ -60,6 +60,29 @@ def test_the_digest_arrives_as_text_html_and_an_inline_chart(newsroom_app, smtp_
     assert result.built.html_path.with_name("message.eml").read_bytes() == received.data.replace(b"\r\n", b"\n")
 
 
+def test_the_digest_just_built_is_the_one_sent_not_a_second_build(newsroom_app, smtp_server):
+    """`monitor digest --send` prints a digest's figures and archives it, then mails that
+    same digest: a story stored in between does not make the email differ from both."""
+    from monitor.sources import source_id
+    from monitor.types import Source
+    from tests.digest.builder import DigestDB, feed_url
+
+    with newsroom_app(email=smtp_server.email_config()) as app:
+        built = app.build_digest()
+        gazette = Source(source_id("feed", "Northshire Gazette"), "feed", "Northshire Gazette",
+                         feed_url("Northshire Gazette"))
+        DigestDB(app.config.storage.path, NOW, store=app.store).item(
+            gazette, "Late invented story about grooming on Roblox", hours_ago=1, topics=["grooming"],
+            item_id="late-story")
+        result = app.send_digest(built.day, built=built)
+        rebuilt = app.build_digest()  # what building again would have sent
+    assert result.status == "sent" and result.built is built
+    text_part, _related = smtp_server.received[0].message.get_payload()
+    assert text_part.get_content().replace("\r\n", "\n") == built.text and "Late invented story" not in built.text
+    assert smtp_server.received[0].message["Subject"] == built.subject
+    assert "Late invented story" in rebuilt.text
+
+
 def test_sending_twice_sends_once_and_force_sends_again(newsroom_app, smtp_server):
     with newsroom_app(email=smtp_server.email_config()) as app:
         first = app.send_digest()
