@@ -12,9 +12,10 @@ from typing import Any, Callable, Iterator, TextIO
 import click
 
 from monitor.cli._base import DEFAULT_CONFIG, Context, handle_errors, main, pass_context
+from monitor.digest.names import MEDIA as MEDIA_NAMES
 
 DEFAULT_DB = "db/monitor.db"
-MEDIA = ("news", "reddit", "parliament", "social")
+MEDIA = tuple(MEDIA_NAMES)
 
 
 def database_path(ctx: Context, db: Path | None) -> Path:

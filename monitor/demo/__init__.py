@@ -283,6 +283,6 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
             digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
     echo(f"{items} items stored in {db_path}")
     head = digest.digest.headline
-    echo(f"Digest built: {head.relevant} relevant items in {head.stories} stories"
+    echo(f"Digest built: {head.relevant} relevant items, {head.stories} top stories"
          + (f" ({head.untagged} items not yet tagged)" if head.untagged else ""))
     return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path)

@@ -10,15 +10,22 @@ source wrote can reach the email's HTML or headers unescaped.
 Editorial rules, in one place:
 
 - A *story* is one syndication cluster (or one item alone): shown once, with the
-  number of outlets that carried it and a link per outlet.
+  number of outlets that carried it and a link per outlet. Reddit posts and
+  contributions in Parliament are never part of a news story, even when clustered
+  with it (:func:`family`): they have sections of their own.
 - Top stories are grouped by each story's main topic (the first topic the tagger
   stored), most widely carried first, then newest. Reddit threads have their own
   section; so has Parliament ("In Parliament": who said what, grouped by debate,
   each contribution in the first digest after it reached Hansard, with the passage
   of the speech that is about the campaign's subjects). Social media posts are
   stories like news, under their network's name.
+- The headline's figures add up on the page: its story count is the Top stories
+  sections' and its busiest topic is the section with the most stories.
 - Platform shares count stories, not copies: "Snapchat named in 3 of 8 grooming
   stories today". The grooming topics are configurable (``platform_topics``).
+- Source health never says all is well when it is not: sources failing, gone, never
+  collected or silent are listed and counted, and a section whose sources are not
+  being collected says so.
 """
 
 from __future__ import annotations

@@ -158,3 +158,23 @@ def test_platform_shares_count_the_stories_the_digest_shows(built, tmp_path):
 def test_the_newsrooms_counts_agree(newsroom_app):
     with newsroom_app() as app:
         assert_counts_agree(app.build_digest())
+
+
+def test_a_long_running_process_shows_an_outlet_as_it_is_stored_now(tmp_path):
+    """The service builds a digest a day in one process: an item's outlet must come from
+    the database each time, not from what an earlier build saw."""
+    path = tmp_path / "monitor.db"
+    db = DigestDB(path, NOW)
+    search = db.source("Grooming search", kind="query", url="https://search.test/rss?q=grooming")
+    item = db.item(search, "Council apologises over grooming review", hours_ago=2, topics=["grooming"],
+                   extra={"publisher": "Harbour Times"})
+    db.close()
+    config = config_from_dict({"storage": {"path": str(path)}, "digest": {"archive_dir": str(tmp_path / "a")},
+                               "queries": [{"name": "Grooming search", "terms": "grooming"}]}, "test.toml")
+    with Monitor(config, open_store(path), clock=lambda: NOW) as app:
+        first = app.build_digest(NOW.date())
+        with app.store.db.conn:  # the search later names the outlet as it calls itself
+            app.store.db.execute("UPDATE items SET extra = ? WHERE id = ?", ['{"publisher": "Harbourton Echo"}', item])
+        second = app.build_digest(NOW.date())
+    assert [s.outlet for s in first.digest.topics[0].stories] == ["Harbour Times"]
+    assert [s.outlet for s in second.digest.topics[0].stories] == ["Harbourton Echo"]
