@@ -218,8 +218,8 @@ def main() -> None:
     head = first.digest.headline
     digest_time, scan_time = statistics.median(totals), statistics.median(scans)
     print(f"database: {count:,} items ({relevant:,} relevant) over {DAYS} days, {path.stat().st_size / 1e6:.0f} MB")
-    print(f"digest for {day}: {head.relevant} relevant items in {head.stories} stories, "
-          f"{len(first.digest.health)} source problems, chart {'yes' if first.chart_png else 'no'}")
+    print(f"digest for {day}: {head.relevant} relevant items, {head.stories} top stories, "
+          f"{len(first.digest.health.problems)} source problems, chart {'yes' if first.chart_png else 'no'}")
     print(f"full scan of items (baseline):   {scan_time * 1000:8.0f} ms")
     print(f"digest build, first (cold):      {cold * 1000:8.0f} ms  (includes importing Jinja2 and matplotlib)")
     print(f"digest build, median of {args.repeat}:     {digest_time * 1000:8.0f} ms  "
