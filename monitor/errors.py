@@ -60,3 +60,7 @@ class DigestError(MonitorError):
 
 class MailError(MonitorError):
     """An email could not be sent: configuration, connection, TLS, login or refusal."""
+
+
+class AlertError(MonitorError):
+    """Alerts could not be checked or delivered (a webhook refused, no URL configured ...)."""
