@@ -57,6 +57,7 @@ class AlertView:
     stories: tuple[StoryLine, ...]
     more: int  # stories not shown
     created: datetime  # local time
+    above: int = 0  # of its stories, already listed by an earlier alert of the message
 
 
 @dataclass(frozen=True)
@@ -92,25 +93,51 @@ def story_lines(rows: Iterable[ItemRow], tz: str, titles: dict[str, str] | None 
 
 
 def subject_of(alerts: Sequence[AlertView]) -> str:
-    """``Alert: Snapchat + sextortion: 14 items in 6 h; usual 2.1 +/- 1.3`` or
-    ``3 alerts: ...`` with each headline shortened."""
+    """``Alert: Spike: Snapchat + sextortion: 14 items in 6 h; usual 2.1 +/- 1.3`` or
+    ``3 alerts: ...`` with each headline shortened (with "...": a non-ASCII ellipsis
+    would make the header an encoded word, which some readers unfold with stray spaces)."""
     if len(alerts) == 1:
         text = f"Alert: {alerts[0].headline}"
     else:
-        text = f"{len(alerts)} alerts: " + "; ".join(short(a.headline, 60) for a in alerts)
-    return short(text, SUBJECT_MAX)
+        text = f"{len(alerts)} alerts: " + "; ".join(_cut(a.headline, 70) for a in alerts)
+    return _cut(clean_text(text), SUBJECT_MAX)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 3]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "..."
 
 
 def compose(alerts: Sequence[AlertView], tz: str, now: datetime) -> Message:
     """The message carrying ``alerts`` (sent together: same channel, due together)."""
     local_now = now.astimezone(zone(tz))
+    alerts = _without_repeats(alerts)
     return Message(
         subject=clean_text(subject_of(alerts)),
         text=_text(alerts, local_now, tz),
         html=environment().get_template("alert.html.j2").render(alerts=alerts, now=local_now, zone=_zone(tz),
-                                                                subject=subject_of(alerts)),
+                                                                subject=subject_of(alerts),
+                                                                listed_above=_listed_above),
         chat=_chat(alerts),
     )
+
+
+def _without_repeats(alerts: Sequence[AlertView]) -> list[AlertView]:
+    """A story listed by an earlier alert of the same message (a topic's spike and its
+    platform's) is not listed again, only counted."""
+    from dataclasses import replace
+
+    seen: set[str] = set()
+    result = []
+    for alert in alerts:
+        fresh = tuple(s for s in alert.stories if s.key not in seen)
+        seen.update(s.key for s in alert.stories)
+        result.append(replace(alert, stories=fresh, above=alert.above + len(alert.stories) - len(fresh)))
+    return result
 
 
 def _zone(tz: str) -> str:
@@ -129,6 +156,8 @@ def _text(alerts: Sequence[AlertView], now: datetime, tz: str) -> str:
         lines.append(f"{prefix}{alert.headline}")
         for reason in alert.reasons:
             lines.append(f"   {reason}")
+        if alert.above:
+            lines.append(f"   {_listed_above(alert.above)}")
         for story in alert.stories:
             lines.append("")
             lines.append(f" - {story.title}")
@@ -146,6 +175,10 @@ def _text(alerts: Sequence[AlertView], now: datetime, tz: str) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
+def _listed_above(count: int) -> str:
+    return "Its story is listed above." if count == 1 else f"{count} of its stories are listed above."
+
+
 def slack_escape(value: str) -> str:
     """Slack's three control characters; with them escaped, nothing a source wrote can
     become a link, a mention (<!channel>) or formatting markup."""
@@ -157,6 +190,8 @@ def _chat(alerts: Sequence[AlertView]) -> str:
     for alert in alerts:
         lines.append(f"*{slack_escape(alert.headline)}*")
         lines.extend(f"{slack_escape(reason)}" for reason in alert.reasons)
+        if alert.above:
+            lines.append(_listed_above(alert.above))
         for story in alert.stories:
             carried = f", {story.outlets} outlets" if story.outlets > 1 else ""
             lines.append(f"• {slack_escape(story.title)} ({slack_escape(story.outlet)}{carried})")

@@ -20,6 +20,7 @@ alerts on never alerts the whole history (``monitor alerts test`` shows that ins
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -65,8 +66,9 @@ class AlertReport:
 
     def summary(self) -> str:
         """One line for ``monitor collect``: ``Alerts: 2 new (1 rule, 1 spike); 2 sent in 1 message by email``."""
-        kinds = [f"{self.count(k)} {name}" for k, name in (("rule", "priority rule"), ("spike", "spike"),
-                                                           ("health", "source health")) if self.count(k)]
+        names = (("rule", "priority rule", "priority rules"), ("spike", "spike", "spikes"),
+                 ("health", "source health", "source health"))
+        kinds = [f"{self.count(k)} {one if self.count(k) == 1 else many}" for k, one, many in names if self.count(k)]
         line = f"Alerts: {len(self.created)} new ({', '.join(kinds)})" if self.created else "Alerts: none new"
         d = self.delivery
         if d.sent:
@@ -174,9 +176,13 @@ def check_spikes(store: Store, alerts: AlertsConfig, now: datetime, report: Aler
     """Record a spike alert for every series above its baseline and out of its cooldown."""
     db = store.db
     spans = _spikes.windows(now, alerts.spike_window_hours, alerts.baseline_days)
-    samples = _spikes.usable_samples(spans, _sql.monitoring_started(db))
-    if not _spikes.enough_history(samples, spans):
-        return  # a new installation: every series would look like a spike against empty windows
+    started = _sql.monitoring_started(db)
+    samples = _spikes.usable_samples(spans, started)
+    if not _spikes.enough_history(samples, spans):  # a new installation: empty windows would make spikes
+        need = math.ceil(_spikes.needed_samples(spans) * alerts.spike_window_hours / 24)
+        have = max(0, int((now - started).total_seconds() // 86400)) if started else 0
+        report.notes.append(f"spikes wait for {need} days of history ({have} so far)")
+        return
     width = round(alerts.spike_window_hours * 3600)
     counts = _sql.series_counts(db, now, width, len(spans))
     found = _spikes.detect({_spikes.Series(t, p): c for (t, p), c in counts.items()}, samples, alerts)

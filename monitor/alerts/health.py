@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 from monitor.digest.build import SourceProblem, duration_words
 
 PROBLEM_STATES = ("failing", "gone", "silent")
-WORDS = {"failing": "failing", "gone": "gone (HTTP 410)", "silent": "silent"}
+WORDS = {"failing": "failing", "gone": "being gone (HTTP 410)", "silent": "being silent"}
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,9 @@ def _recovery(episode: Episode, now: datetime, *, removed: bool) -> HealthChange
     length = duration_words(max(now - began, timedelta(0)))
     if removed:
         title = f"Source no longer monitored: {episode.name}"
-        line = f"It was removed from the configuration after being {WORDS.get(episode.state, episode.state)} for {length}."
+        line = f"It was removed from the configuration after {WORDS.get(episode.state, episode.state)} for {length}."
     else:
         title = f"Source back to normal: {episode.name}"
-        line = f"Recovered after being {WORDS.get(episode.state, episode.state)} for {length}."
+        line = f"Recovered after {WORDS.get(episode.state, episode.state)} for {length}."
     return HealthChange(episode.source_id, episode.name, "recovered", episode.since or episode.opened_at, title,
                         (line,))

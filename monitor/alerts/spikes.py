@@ -28,7 +28,7 @@ MIN_BASELINE_WINDOWS = 4
 Span = tuple[datetime, datetime]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Series:
     """A topic, or a (topic, platform) pair."""
 
@@ -100,9 +100,13 @@ def usable_samples(spans: Sequence[Span], history_start: datetime | None) -> int
     return sum(1 for start, _end in spans[1:] if start >= history_start)
 
 
+def needed_samples(spans: Sequence[Span]) -> int:
+    """Baseline windows needed before spikes are called."""
+    return max(MIN_BASELINE_WINDOWS, math.ceil(MIN_BASELINE_FRACTION * (len(spans) - 1)))
+
+
 def enough_history(samples: int, spans: Sequence[Span]) -> bool:
-    needed = max(MIN_BASELINE_WINDOWS, math.ceil(MIN_BASELINE_FRACTION * (len(spans) - 1)))
-    return samples >= needed
+    return samples >= needed_samples(spans)
 
 
 def detect(counts: Mapping[Series, Mapping[int, int]], samples: int, config: AlertsConfig) -> list[Spike]:
@@ -120,7 +124,8 @@ def detect(counts: Mapping[Series, Mapping[int, int]], samples: int, config: Ale
         if current > threshold:
             spikes.append(Spike(series, current, mean, sd, samples, threshold, config.spike_window_hours,
                                 config.spike_sigma, config.spike_min_count))
-    spikes.sort(key=lambda s: (-(s.count - s.mean) / (s.sd or 1.0), s.series))
+    # strongest first; of equal ones, the more specific (platform + topic) first
+    spikes.sort(key=lambda s: (-(s.count - s.mean) / (s.sd or 1.0), s.series.platform is None, s.series.key))
     return spikes
 
 
