@@ -233,7 +233,8 @@ class Monitor:
         hours without waiting for a cycle). Raises AlertError without ``[alerts]``."""
         from monitor.alerts.engine import run_alerts
 
-        report = run_alerts(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock)
+        report = run_alerts(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock,
+                            send=send)
         log.info("%s", report.summary())
         return report
 
