@@ -37,15 +37,16 @@ def _marks(values: Sequence[Any]) -> str:
 def candidates(db: Database, *, collected_since: str | None = None,
                published: tuple[str, str] | None = None) -> list[Candidate]:
     """Items collected since ``collected_since`` (the rule check after a cycle), or
-    published within ``published`` (a dry run), with their tags, oldest first."""
-    if collected_since is not None:
-        where, params = f"i.collected_at >= ? AND {ALIVE}", [collected_since]
+    published within ``published`` (a dry run), with their tags, in that order."""
+    if collected_since is not None:  # ordered by the column it is searched by, so its index drives
+        where, params, order = f"i.collected_at >= ? AND {ALIVE}", [collected_since], "i.collected_at"
     else:
         assert published is not None
         where, params = f"i.published_at >= ? AND i.published_at < ? AND {ALIVE}", list(published)
+        order = "i.published_at"
     rows = db.execute(
-        f"SELECT i.id, COALESCE(i.cluster_id, i.id), i.relevant FROM items i WHERE {where}"
-        " ORDER BY i.published_at, i.id", params).fetchall()
+        f"SELECT i.id, COALESCE(i.cluster_id, i.id), i.relevant FROM items i WHERE {where} ORDER BY {order}, i.id",
+        params).fetchall()
     tags: dict[str, dict[str, set[str]]] = {}
     for item_id, kind, value in db.execute(
             f"SELECT t.item_id, t.kind, t.value FROM item_tags t WHERE t.item_id IN (SELECT i.id FROM items i"
