@@ -115,6 +115,12 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     collected = int(re.search(r"([\d,]+) items collected in all", text).group(1).replace(",", ""))
     assert 20 < collected < stored  # the newest day of the corpus, not all of it
     assert "All 26 sources are working normally." in text
+    # the demo's priority rule posted its alerts (sextortion on Snapchat) to the demo's own chat webhook, once
+    alerts = re.search(r"^Alerts: (\d+) new \(\1 from priority rules\); \1 sent in 1 message by webhook$", result.stdout,
+                       re.MULTILINE)
+    assert alerts and int(alerts.group(1)) >= 3, result.stdout
+    assert 'Alert message posted to the demo\'s chat webhook (the rule "Sextortion on Snapchat"):' in result.stdout
+    assert "Sextortion reports involving teenage boys rise sharply, NCA says" in result.stdout
 
     import sqlite3
 

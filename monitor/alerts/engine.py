@@ -65,10 +65,11 @@ class AlertReport:
         return sum(1 for a in self.created if a.kind == kind)
 
     def summary(self) -> str:
-        """One line for ``monitor collect``: ``Alerts: 2 new (1 rule, 1 spike); 2 sent in 1 message by email``."""
-        names = (("rule", "priority rule", "priority rules"), ("spike", "spike", "spikes"),
-                 ("health", "source health", "source health"))
-        kinds = [f"{self.count(k)} {one if self.count(k) == 1 else many}" for k, one, many in names if self.count(k)]
+        """One line for ``monitor collect``, e.g. ``Alerts: 2 new (1 from priority rules, 1 spike); 2 sent in 1
+        message by email``."""
+        names = (("rule", "from priority rules"), ("spike", "spike"), ("health", "on source health"))
+        kinds = [f"{self.count(k)} {name}{'s' if name == 'spike' and self.count(k) != 1 else ''}"
+                 for k, name in names if self.count(k)]
         line = f"Alerts: {len(self.created)} new ({', '.join(kinds)})" if self.created else "Alerts: none new"
         d = self.delivery
         if d.sent:
@@ -162,11 +163,11 @@ def check_rules(store: Store, alerts: AlertsConfig, now: datetime, report: Alert
 
 
 def _outlets(store: Store, item_ids: list[str]) -> int:
-    """Distinct sources carrying these items (the feeds and searches they came from)."""
-    marks = ", ".join("?" for _ in item_ids)
-    row = store.db.execute(f"SELECT COUNT(DISTINCT source_id) FROM item_sources WHERE item_id IN ({marks})",
-                           item_ids).fetchone()
-    return max(1, row[0] if row else 1)
+    """How many outlets carry the story of these items, counted as the alert will show them."""
+    from monitor.alerts.compose import story_lines
+
+    rows, _titles = _sql.item_rows(store.db, item_ids[:1])
+    return max([line.outlets for line in story_lines(rows, "UTC")], default=1)
 
 
 # --- spikes ---------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ def demo(db_path: Path) -> None:
     dog grooming, beard care, ski pistes ...), a news-search endpoint and 40
     invented Reddit posts (through a fake Reddit API that the real praw reads
     with dummy credentials) on 127.0.0.1, collects and tags them into a fresh
-    database, builds the daily digest (HTML, text and chart under
-    db/demo-digest/) and prints where to open it. Needs no configuration file,
+    database, posts the alerts of one priority rule (sextortion on Snapchat) to a
+    chat webhook it serves itself and prints them, builds the daily digest (HTML,
+    text and chart under db/demo-digest/) and prints where to open it. Needs no configuration file,
     no credentials and no internet. Every outlet, person, username and figure
     in the corpus is fictional.
     """
@@ -30,6 +31,14 @@ def demo(db_path: Path) -> None:
     if db_path.resolve() == Path("db/monitor.db").resolve():
         raise click.UsageError("the demo recreates its database; choose a path other than db/monitor.db")
     result = run_demo(db_path, echo=click.echo)
+    for message in result.alerts:
+        click.echo("")
+        click.echo("Alert message posted to the demo's chat webhook (the rule \"Sextortion on Snapchat\"):")
+        lines = message.splitlines()
+        for line in lines[:12]:
+            click.echo(f"  {line}")
+        if len(lines) > 12:
+            click.echo(f"  ... ({len(lines) - 12} more lines; `monitor --config ... alerts` lists alerts)")
     click.echo("")
     if result.digest_html is not None:
         click.echo("Open the digest in a browser:")

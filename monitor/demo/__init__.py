@@ -4,7 +4,8 @@
 outlet, a news-search endpoint for ``[[queries]]``, and article pages); ``DemoReddit``
 serves the corpus' invented Reddit posts through a fake Reddit API on a second local
 server, read by the real praw; ``demo_config`` builds a configuration pointing at both;
-``run_demo`` collects (and tags) into a fresh database and builds the daily digest.
+``run_demo`` collects (and tags) into a fresh database, posts the alerts of one priority
+rule to a chat webhook it serves itself (``DemoChat``) and builds the daily digest.
 """
 
 from __future__ import annotations
@@ -132,6 +133,35 @@ def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | Non
     return config_from_dict(data, "<demo>")
 
 
+DEMO_WEBHOOK_ENV = "MONITOR_DEMO_WEBHOOK_URL"
+# One priority rule that the corpus' sextortion-on-Snapchat stories match, posted to a chat
+# webhook the demo serves itself (spikes need weeks of history, which a demo has not).
+DEMO_ALERTS: dict[str, Any] = {
+    "spikes": False, "channel": "webhook", "webhook_url_env": DEMO_WEBHOOK_ENV,
+    "rules": [{"name": "Sextortion on Snapchat", "topics": ["sextortion"], "platforms": ["snapchat"],
+               "channel": "webhook"}],
+}
+
+
+class DemoChat:
+    """A chat webhook on the demo's server: keeps the text of each alert message posted."""
+
+    PATH = "/demo-chat/webhook"
+
+    def __init__(self, server: LocalServer):
+        self.messages: list[str] = []
+        self.url = server.route(self.PATH, self._receive)
+
+    def _receive(self, request: Request) -> Reply:
+        import json
+
+        try:
+            self.messages.append(str(json.loads(request.body)["text"]))
+        except (ValueError, KeyError, TypeError):
+            return Reply(400, {"Content-Type": "text/plain"}, b"invalid_payload")
+        return Reply(200, {"Content-Type": "text/plain"}, b"ok")
+
+
 @dataclass
 class DemoResult:
     db_path: Path
@@ -139,6 +169,7 @@ class DemoResult:
     summary: str
     digest_html: Path | None = None
     digest_text: Path | None = None
+    alerts: tuple[str, ...] = ()  # the text of each alert message the demo's chat received
 
 
 DEMO_TIMEZONE = "Europe/London"
@@ -173,17 +204,24 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
     with LocalServer() as server, LocalServer() as reddit_server:
         site = DemoSite(server, corpus_now)
         reddit = DemoReddit(reddit_server, corpus_now, site.corpus)
-        config = demo_config(site, db_path, extra={"digest": digest_settings}, reddit=reddit)
+        chat = DemoChat(server)
+        config = demo_config(site, db_path, extra={"digest": digest_settings, "alerts": DEMO_ALERTS}, reddit=reddit)
+
+        def secret(name: str) -> str | None:  # the demo's own, never the environment's
+            return chat.url if name == DEMO_WEBHOOK_ENV else reddit.secret(name)
+
         echo(f"Serving {len(site.corpus['feeds'])} invented demo feeds on {server.base_url}")
         echo(f"Serving {len(reddit.api.posts)} invented Reddit posts through a fake Reddit API on"
              f" {reddit.api.base_url}")
-        with open_monitor(config, secret=reddit.secret, clock=lambda: max(utcnow(), end)) as monitor:
+        with open_monitor(config, secret=secret, clock=lambda: max(utcnow(), end)) as monitor:
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
+            for note in report.notes:
+                echo(note)
             items = monitor.store.count_items()
             digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
     echo(f"{items} items stored in {db_path}")
     head = digest.digest.headline
     echo(f"Digest built: {head.relevant} relevant items in {head.stories} stories"
          + (f" ({head.untagged} items not yet tagged)" if head.untagged else ""))
-    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path)
+    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path, tuple(chat.messages))

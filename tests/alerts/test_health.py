@@ -38,7 +38,7 @@ def test_a_failing_source_raises_one_alert_then_one_recovery_line(server: LocalS
             assert report.count("failed") == 1
             notes.append(report.notes[-1])
         assert notes[:2] == ["Alerts: none new"] * 2
-        assert notes[2] == "Alerts: 1 new (1 source health); 1 sent in 1 message by email"
+        assert notes[2] == "Alerts: 1 new (1 on source health); 1 sent in 1 message by email"
         assert notes[3:] == ["Alerts: none new"] * 2
         # the digest lists it too, in its source health section
         digest = monitor.build_digest()
@@ -46,7 +46,7 @@ def test_a_failing_source_raises_one_alert_then_one_recovery_line(server: LocalS
 
         serve(server, "/courtside.xml", "Courtside Weekly", entries)  # back up
         clock.advance(hours=1)
-        assert monitor.collect().notes[-1] == "Alerts: 1 new (1 source health); 1 sent in 1 message by email"
+        assert monitor.collect().notes[-1] == "Alerts: 1 new (1 on source health); 1 sent in 1 message by email"
         clock.advance(hours=1)
         assert monitor.collect().notes[-1] == "Alerts: none new"
         recorded = rows(monitor, "SELECT state, title, status FROM alerts ORDER BY id")

@@ -33,7 +33,7 @@ def test_one_story_one_alert_never_again_for_a_copy_or_after_a_restart(server: L
 
     with open_monitor(config, clock=clock) as monitor:
         report = monitor.collect()
-        assert any(note.startswith("Alerts: 1 new (1 priority rule); 1 sent in 1 message by email")
+        assert any(note.startswith("Alerts: 1 new (1 from priority rules); 1 sent in 1 message by email")
                    for note in report.notes), report.notes
         alerts = rows(monitor, "SELECT * FROM alerts")
     assert len(alerts) == 1 and alerts[0]["kind"] == "rule" and alerts[0]["status"] == "sent"
