@@ -5,8 +5,9 @@ Run: ``python bench/bench_tagger.py [--words N] [--repeats R]``
 Both systems process the same texts in the same process, timed in CPU seconds of this
 process (less disturbed by other work on a shared machine), interleaved; the ratio
 tagger/tokeniser is the figure to watch (target >= 0.3). Texts come from the shared
-development set when ``../shared`` is beside the repository, otherwise from the
-examples we wrote ourselves (shipped in the package and in tests/data).
+development set when ``../shared`` is beside the repository (or with ``--own``, always),
+otherwise from our invented demo corpus (``monitor/demo/corpus.json``: 119 news items with
+headline and full summary, 40 Reddit posts), which has the length and mix of real items.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "relevance-dev.jsonl"
-OWN = [REPO / "monitor" / "tagging" / "data" / "examples.jsonl", REPO / "tests" / "data" / "tagger_cases.jsonl"]
+DEMO = REPO / "monitor" / "demo" / "corpus.json"
 
 
 def rss_mb() -> float:
@@ -33,27 +34,32 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def load_items() -> tuple[str, list[tuple[str, str]]]:
-    """The shared excerpts (about 100 tokens each), or our own sentences joined four
-    at a time into items of the same size: the tagger's cost has a per-item part, so
-    the ratio is only comparable for items of realistic length."""
-    files = [SHARED] if SHARED.is_file() else [p for p in OWN if p.is_file()]
-    rows = []
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
+def load_items(own: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """The shared excerpts, or the items of our invented demo corpus: news items as the
+    feed collector stores them (headline, summary converted to plain text) and Reddit
+    posts (title, self text). The tagger's cost has a per-item part, so the ratio is only
+    meaningful for items of realistic length and vocabulary."""
+    if SHARED.is_file() and not own:
+        rows = []
+        for line in SHARED.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 rows.append((row.get("title") or "", row["text"]))
-    if SHARED.is_file():
         return "shared dev set", rows
-    items = [(rows[i][0], " ".join(text for _, text in rows[i : i + 4])) for i in range(0, len(rows), 4)]
-    return f"our own examples, joined 4 per item (no {SHARED.parent})", items
+    from monitor.sources.normalise import html_to_text
+
+    corpus = json.loads(DEMO.read_text(encoding="utf-8"))
+    items = [(i["title"], html_to_text(i["summary_html"])) for feed in corpus["feeds"] for i in feed["items"]]
+    items += [(post["title"], post["selftext"]) for post in corpus["reddit"]]
+    why = "--own" if own else f"no {SHARED.parent}"
+    return f"our invented demo corpus ({why})", items
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=300_000, help="approximate words per timed pass")
     parser.add_argument("--repeats", type=int, default=5, help="timed passes per system, interleaved (best is kept)")
+    parser.add_argument("--own", action="store_true", help="use our invented demo corpus even when ../shared exists")
     args = parser.parse_args()
 
     base_rss = rss_mb()
@@ -61,7 +67,7 @@ def main() -> None:
 
     from monitor.tagging import load_tagger
 
-    source, items = load_items()
+    source, items = load_items(args.own)
     t0 = time.perf_counter()
     tagger = load_tagger()
     load_seconds = time.perf_counter() - t0

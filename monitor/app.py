@@ -5,24 +5,28 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, AbstractSet, Callable, Mapping
 
 from monitor.collect import Collection, CycleReport, SourceResult, TagFunction
 from monitor.config import Config, read_secret
-from monitor.errors import CollectorError, MonitorError
+from monitor.errors import CollectorError, MonitorError, StorageError
 from monitor.sources import sources_from_config
 from monitor.sources.base import Collector
 from monitor.store import Recheck, Store, open_store
-from monitor.types import Item, Source, Tags, utcnow
+from monitor.types import Item, Source, Tags, from_iso, utcnow
 
 if TYPE_CHECKING:
     from monitor.alerts.engine import AlertReport, DryRun
     from monitor.digest.delivery import DigestResult, SendResult
     from monitor.store.alerts import AlertRecord
     from monitor.sources.reddit import RedditCollector
+    from monitor.store.maintenance import MaintenanceRun
     from monitor.tagging import Tagger
 
 log = logging.getLogger(__name__)
@@ -136,13 +140,13 @@ class Monitor:
         return RetagResult(done, version)
 
     # collectors
-    def collectors(self) -> list[Collector]:
-        """The collectors that can run now. Reddit's needs its credentials: without
-        them it is left out (see :meth:`unavailable_kinds`)."""
+    def collectors(self, sources: list[Source] | None = None) -> list[Collector]:
+        """The collectors that can run now (for ``sources``, by default all). Reddit's needs
+        its credentials: without them it is left out (see :meth:`unavailable_kinds`)."""
         from monitor.sources.feeds import FeedCollector
 
         collectors: list[Collector] = [FeedCollector()]
-        if any(s.kind in REDDIT_KINDS for s in self.sources):
+        if any(s.kind in REDDIT_KINDS for s in (self.sources if sources is None else sources)):
             reddit, _problem = self.reddit_collector()
             if reddit is not None:
                 collectors.append(reddit)
@@ -187,35 +191,47 @@ class Monitor:
         scheduled: bool = False,
         force: bool = False,
         on_result: Callable[[SourceResult], None] | None = None,
+        stop: threading.Event | None = None,
+        cycle_deadline: float | None = None,
+        media: AbstractSet[str] | None = None,
     ) -> CycleReport:
-        """Run one collection cycle over all sources, or those named.
+        """Run one collection cycle over all sources, or those named, or those of ``media``.
 
+        The service passes ``scheduled=True`` (only sources whose due time has come), a
+        ``cycle_deadline`` in seconds and a ``stop`` event (see :meth:`Collection.run`),
+        and runs Reddit (``media={"reddit"}``) and everything else as separate jobs.
         Sources whose collector cannot run (Reddit without credentials) are reported
         as skipped, with one warning for all of them; the others are collected. With
         ``[reddit] comments`` on, the top-level comments of relevant new posts are
         fetched afterwards (see :meth:`collect_comments`), noted in ``report.notes``.
-        With ``[alerts]`` configured, :meth:`run_alerts` runs last, so an item that
-        matches a rule is alerted in the cycle that stored it (one line in ``notes``).
+        With ``[alerts]`` configured, :meth:`run_alerts` runs last whenever a source was
+        polled, so an item that matches a rule is alerted in the cycle that stored it
+        (one line in ``notes``); a service tick that polls nothing skips it.
         """
         sources = self.find_sources(names) if names else self.sources
+        if media is not None:
+            sources = [s for s in sources if s.media in media]
         unavailable = self.unavailable_kinds()
         if unavailable and any(s.kind in unavailable for s in sources):
             reason = next(iter(unavailable.values()))
             count = sum(1 for s in sources if s.kind in unavailable)
             log.warning("%s; skipping %d Reddit source(s), collecting the rest", reason, count)
-        collectors = self.collectors()
+        collectors = self.collectors(sources)
         try:
             collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
                                     unavailable=unavailable)
-            report = collection.run(sources, scheduled=scheduled, force=force, on_result=on_result)
+            report = collection.run(sources, scheduled=scheduled, force=force, on_result=on_result,
+                                    stop=stop, cycle_deadline=cycle_deadline)
             from monitor.sources.reddit import RedditCollector
 
             reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)
-            if self.config.reddit.comments and reddit is not None and not names:
-                note = self.collect_comments(reddit)
+            if self.config.reddit.comments and reddit is not None and not names and \
+                    (media is None or "reddit" in media):
+                note = self.collect_comments(reddit, stop=stop)
                 if note:
                     report.notes.append(note)
-            if self.config.alerts is not None:
+            polled = any(r.status in ("ok", "not_modified", "failed") for r in report.results)
+            if self.config.alerts is not None and polled and not (stop is not None and stop.is_set()):
                 report.notes.append(self._alerts_after_cycle())
             return report
         finally:
@@ -259,14 +275,16 @@ class Monitor:
         return dry_run(self.store, self.config, name, days, self.clock())
 
     # Reddit comments
-    def collect_comments(self, collector: "RedditCollector | None" = None, *, max_posts: int = 25) -> str | None:
+    def collect_comments(self, collector: "RedditCollector | None" = None, *, max_posts: int = 25,
+                         stop: threading.Event | None = None) -> str | None:
         """Fetch the top-level comments (``[reddit] comments_per_post`` of them, best
         first) of relevant Reddit posts younger than ``recheck_days`` whose comments were
         never fetched, at most ``max_posts`` posts per call, newest first. Comments are
         items of their post's source (id ``t1_...``, ``extra.parent`` = the post), with
         authors hashed like posts. Relevance is the tagger's: nothing is fetched for
         untagged posts. Returns one line for the report, or None if nothing was due.
-        A failure (rate limit ...) stops this call; the rest are fetched next time.
+        A failure (rate limit ...) or ``stop`` being set ends this call; the rest are
+        fetched next time.
         """
         from monitor.sources.reddit import ParentPost, parse_comments
 
@@ -286,6 +304,8 @@ class Monitor:
         error: str | None = None
         try:
             for post_id, source_id, title, subreddit, url in due:
+                if stop is not None and stop.is_set():
+                    break
                 source = by_id.get(source_id)
                 if source is None:  # its source left the config: leave it be
                     continue
@@ -309,15 +329,17 @@ class Monitor:
         return line + (f"; stopped: {error}" if error else "")
 
     # upstream deletions
-    def recheck(self, *, on_batch: Callable[[RecheckReport], None] | None = None) -> RecheckReport:
+    def recheck(self, *, on_batch: Callable[[RecheckReport], None] | None = None,
+                stop: threading.Event | None = None) -> RecheckReport:
         """Ask Reddit about every stored post younger than ``reddit.recheck_days`` (100
         per request) and purge those deleted or removed upstream, keeping only their id,
         source links, times and ``deleted_at``; clear the author hash of posts whose
         author deleted their account. Records the run in ``rechecks``.
 
         A failure part-way (rate limit, network) stops the re-check with what was done
-        so far kept and reported in ``error``; raises MonitorError when Reddit is not
-        configured or its credentials are missing.
+        so far kept and reported in ``error``; so does ``stop`` being set (the service
+        stopping). Raises MonitorError when Reddit is not configured or its credentials
+        are missing.
         """
         from monitor.sources.reddit import INFO_BATCH, author_gone, gone_reason
 
@@ -333,6 +355,9 @@ class Monitor:
                 raise MonitorError(f"{problem}; cannot re-check Reddit posts")
         try:
             for start in range(0, len(ids), INFO_BATCH):
+                if stop is not None and stop.is_set():
+                    report.error = "interrupted: the service is stopping"
+                    break
                 batch = ids[start:start + INFO_BATCH]
                 assert collector is not None
                 try:
@@ -364,6 +389,104 @@ class Monitor:
         log.info("Reddit re-check: %s", report.summary())
         return report
 
+    # --- looking after the database -------------------------------------------------------
+
+    @property
+    def backup_dir(self) -> Path:
+        """``[service] backup_dir``, by default a ``backups`` folder next to the database."""
+        configured = self.config.service.backup_dir
+        return Path(configured) if configured else self.store.path.parent / "backups"
+
+    def backup(self, target: str | Path | None = None) -> tuple[Path, int]:
+        """Back up the live database (consistent, compacted) to ``target`` or a dated file in
+        :attr:`backup_dir`; returns the path and its size. Refuses when the disk is too full."""
+        from monitor.store import maintenance
+
+        path = Path(target) if target else self.backup_dir / maintenance.backup_name(self.clock())
+        if path.exists():
+            raise MonitorError(f"{path} already exists; choose another name")
+        existing = path.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        needed = database_bytes(self.store) * 1.1
+        free = shutil.disk_usage(existing).free
+        if free < needed:
+            raise StorageError(f"not enough free disk for a backup in {path.parent}: {free / 1e6:.0f} MB free, "
+                               f"about {needed / 1e6:.0f} MB needed; free some space or set [service] backup_dir")
+        return path, maintenance.backup(self.store.db, path)
+
+    def maintenance_due(self) -> bool:
+        """True when the daily maintenance has not run since its latest scheduled time."""
+        from monitor.schedule import daily_due
+        from monitor.store.maintenance import last_maintenance
+
+        last = last_maintenance(self.store.db)
+        cfg = self.config.service
+        return daily_due(self.clock(), from_iso(last["started_at"]) if last else None, cfg.maintenance_time,
+                         cfg.timezone)
+
+    def maintain(self, *, stop: threading.Event | None = None) -> "MaintenanceRun":
+        """The daily maintenance: integrity check, retention of old Reddit content and run
+        records, ``PRAGMA optimize``, then a backup (rotating old ones). Recorded in
+        ``maintenance_runs``; a failing step is logged and the others still run, except
+        that a database failing its integrity check is left alone (not pruned, and not
+        backed up over good backups). Interrupted by ``stop``, it is not recorded, so it
+        runs again at the next start.
+        """
+        from monitor.store import maintenance as m
+
+        cfg = self.config.service
+        db = self.store.db
+        run = m.MaintenanceRun(started_at=self.clock())
+        errors: list[str] = []
+
+        def stopped() -> bool:
+            return stop is not None and stop.is_set()
+
+        try:
+            problems = m.integrity_problems(db)
+            run.integrity = "ok" if not problems else "; ".join(problems)
+        except sqlite3.Error as error:
+            problems = [f"integrity check could not run: {error}"]
+            run.integrity = problems[0]
+        if problems:
+            errors.append(f"integrity check failed ({run.integrity}); stop the service and restore the newest "
+                          f"backup from {self.backup_dir}")
+        try:
+            now = self.clock()
+            if cfg.reddit_retention_days and not stopped() and not problems:
+                run.pruned_reddit = m.prune_items(db, "reddit", now - timedelta(days=cfg.reddit_retention_days))
+            if cfg.runs_retention_days and not stopped() and not problems:
+                run.pruned_runs = m.prune_runs(db, now - timedelta(days=cfg.runs_retention_days))
+        except sqlite3.Error as error:
+            errors.append(f"retention failed: {error}")
+        if not stopped() and not problems:
+            try:
+                m.optimize(db)
+            except sqlite3.Error as error:
+                errors.append(f"PRAGMA optimize failed: {error}")
+        if cfg.backup_keep and not problems and not stopped():
+            try:
+                path, size = self.backup()
+                run.backup_path, run.backup_bytes = str(path), size
+                m.rotate_backups(path.parent, cfg.backup_keep)
+            except MonitorError as error:
+                errors.append(str(error))
+        if stopped():  # not recorded, so it runs again, whole, at the next start
+            log.info("maintenance: interrupted by the stop; it runs again at the next start")
+            return run
+        run.ended_at = self.clock()
+        run.status = "failed" if errors else "ok"
+        run.error = "; ".join(errors) or None
+        try:
+            m.record_maintenance(db, run)
+        except sqlite3.Error as failure:  # a damaged file may refuse even this
+            errors.append(f"cannot record this maintenance run: {failure}")
+        for problem in errors:
+            log.error("maintenance: %s", problem)
+        log.info("maintenance: %s", maintenance_summary(run))
+        return run
+
     # --- the daily digest ---------------------------------------------------------------
 
     def build_digest(self, day: date | None = None, out_dir: Path | None = None) -> "DigestResult":
@@ -394,6 +517,42 @@ class Monitor:
 
         hours = self.config.digest.catch_up_hours if grace_hours is None else grace_hours
         return due_digest_date(self.clock(), self.config.digest, self.last_sent_digest(), hours)
+
+def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_secret
+                     ) -> tuple[list[Collector], dict[str, str]]:
+    """Collectors for a test fetch that stores nothing (``monitor doctor --network``), so
+    without an author-hash key; and the source kinds that cannot be fetched, with why."""
+    from monitor.sources.feeds import FeedCollector
+
+    collectors: list[Collector] = [FeedCollector()]
+    unavailable: dict[str, str] = {}
+    if config.reddit.enabled:
+        from monitor.sources.reddit import RedditCollector, load_credentials
+
+        credentials, problem = load_credentials(config.reddit, secret)
+        if credentials is None:
+            unavailable = {kind: problem or "Reddit credentials missing" for kind in REDDIT_KINDS}
+        else:
+            collectors.append(RedditCollector(config.reddit, credentials, timeout=config.http.timeout))
+    return collectors, unavailable
+
+
+def database_bytes(store: Store) -> int:
+    """Size of the database's content (pages in use), which is about what a backup needs."""
+    page_count = store.db.execute("PRAGMA page_count").fetchone()[0]
+    page_size = store.db.execute("PRAGMA page_size").fetchone()[0]
+    return int(page_count * page_size)
+
+
+def maintenance_summary(run: "MaintenanceRun") -> str:
+    """One line: ``integrity ok; backup monitor-20261128T033000Z.db (1.2 MB); 3 Reddit items ...``."""
+    parts = [f"integrity {run.integrity}" if run.integrity == "ok" else "integrity FAILED"]
+    if run.backup_path:
+        parts.append(f"backup {Path(run.backup_path).name} ({(run.backup_bytes or 0) / 1e6:.1f} MB)")
+    else:
+        parts.append("no backup")
+    parts.append(f"{run.pruned_reddit} old Reddit items and {run.pruned_runs} old run records deleted")
+    return "; ".join(parts) + ("" if run.status == "ok" else " (with errors)")
 
 
 def open_monitor(config: Config, *, clock: Callable[[], datetime] = utcnow,

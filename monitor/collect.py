@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import random
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +36,9 @@ from monitor.types import FetchState, Item, Source, Tags, utcnow
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# How often a cycle waiting on the network checks whether it was asked to stop.
+STOP_POLL_SECONDS = 0.2
 
 TagFunction = Callable[[list[Item]], Mapping[str, Tags]]
 
@@ -103,23 +107,34 @@ class EventLoopThread:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        async def _shutdown() -> None:
+        self.cancel_all()
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        if not self.loop.is_running():  # a loop stuck in blocking code is left to its daemon thread
+            self.loop.close()
+
+    def cancel_all(self, timeout: float = 5.0) -> None:
+        """Cancel every task still running in the loop and wait (boundedly) for them to unwind."""
+
+        async def _cancel() -> None:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout)
 
         if self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(_shutdown(), self.loop).result(timeout=10)
-            self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
-        self.loop.close()
+            try:
+                self.submit(_cancel()).result(timeout=timeout + 1)
+            except concurrent.futures.TimeoutError:
+                log.warning("fetch tasks did not stop within %g s of being cancelled", timeout)
 
     def submit(self, coro: Awaitable[T]) -> "concurrent.futures.Future[T]":
         return asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
 
-    def call(self, coro: Awaitable[T]) -> T:
-        return self.submit(coro).result()
+    def call(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        return self.submit(coro).result(timeout)
 
 
 def select_sources(
@@ -194,8 +209,17 @@ class Collection:
         scheduled: bool = False,
         force: bool = False,
         on_result: Callable[[SourceResult], None] | None = None,
+        stop: threading.Event | None = None,
+        cycle_deadline: float | None = None,
     ) -> CycleReport:
-        """Poll ``sources`` once; returns the per-source results."""
+        """Poll ``sources`` once; returns the per-source results.
+
+        ``cycle_deadline`` (seconds) bounds the whole cycle's waiting for the network:
+        sources still fetching then are abandoned and recorded as failed (and backed
+        off), so a hung server cannot hold up the next cycle of the others. When
+        ``stop`` is set the cycle ends after the batch being stored; sources still
+        fetching are left untouched, due as before, for the next start.
+        """
         now = self.clock()
         report = CycleReport(cycle_id=uuid.uuid4().hex[:12], started_at=now)
         states = self.store.states()
@@ -216,7 +240,8 @@ class Collection:
                 on_result(result)
         polled = [s for s in polled if s.kind in self.by_kind]
         if polled:
-            for result in self._run_polled(polled, states, report.cycle_id):
+            for result in self._run_polled(polled, states, report.cycle_id, stop=stop,
+                                           cycle_deadline=cycle_deadline):
                 report.results.append(result)
                 if on_result:
                     on_result(result)
@@ -225,8 +250,11 @@ class Collection:
         report.ended_at = self.clock()
         return report
 
-    def _run_polled(self, polled: list[Source], states: Mapping[str, FetchState], cycle_id: str) -> Iterator[SourceResult]:
+    def _run_polled(self, polled: list[Source], states: Mapping[str, FetchState], cycle_id: str, *,
+                    stop: threading.Event | None = None,
+                    cycle_deadline: float | None = None) -> Iterator[SourceResult]:
         bug: BaseException | None = None
+        ends_at = time.monotonic() + cycle_deadline if cycle_deadline else None
         with EventLoopThread() as runner:
             client = runner.call(_in_loop(self.client_factory))
             try:
@@ -234,17 +262,39 @@ class Collection:
                     runner.submit(self._fetch(source, states.get(source.id) or FetchState(source.id), client)): source
                     for source in polled
                 }
-                for future in concurrent.futures.as_completed(futures):
-                    source = futures[future]
-                    state = states.get(source.id) or FetchState(source.id)
-                    started, outcome = future.result()
-                    try:
-                        yield self._process(source, state, started, outcome, cycle_id)
-                    except Exception as error:  # a bug: finish the other sources, then raise
-                        log.exception("%s: unexpected error while processing", source.name)
-                        bug = bug or error
+                waiting = set(futures)
+                while waiting:
+                    if stop is not None and stop.is_set():
+                        log.info("stopping: %d source(s) still fetching are left for the next start", len(waiting))
+                        break
+                    timeout = None if ends_at is None else max(0.0, ends_at - time.monotonic())
+                    if stop is not None:
+                        timeout = STOP_POLL_SECONDS if timeout is None else min(timeout, STOP_POLL_SECONDS)
+                    done, waiting = concurrent.futures.wait(waiting, timeout, concurrent.futures.FIRST_COMPLETED)
+                    for future in sorted(done, key=lambda f: polled.index(futures[f])):
+                        if stop is not None and stop.is_set():  # fetched but not stored: next start
+                            waiting.add(future)
+                            continue
+                        source = futures[future]
+                        state = states.get(source.id) or FetchState(source.id)
+                        started, outcome = future.result()
+                        try:
+                            yield self._process(source, state, started, outcome, cycle_id)
+                        except Exception as error:  # a bug: finish the other sources, then raise
+                            log.exception("%s: unexpected error while processing", source.name)
+                            bug = bug or error
+                    if waiting and ends_at is not None and time.monotonic() >= ends_at and not (stop and stop.is_set()):
+                        runner.cancel_all()
+                        for future in sorted(waiting, key=lambda f: polled.index(futures[f])):
+                            source = futures[future]
+                            state = states.get(source.id) or FetchState(source.id)
+                            abandoned = CollectorError(f"still fetching when the cycle's {cycle_deadline:g} s "
+                                                       "deadline passed; abandoned")
+                            yield self._fail(source, state, self.clock(), self.clock(), abandoned, cycle_id)
+                        waiting = set()
             finally:
-                runner.call(client.aclose())
+                runner.cancel_all()
+                runner.call(client.aclose(), timeout=10)
         if bug is not None:
             raise bug
 

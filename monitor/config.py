@@ -425,6 +425,40 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class ServiceConfig:
+    """How ``monitor run`` schedules its jobs, keeps itself healthy and looks after the database."""
+
+    # How often the collection job looks for sources whose due time has come (seconds).
+    tick_seconds: float = check(positive, default=60.0)
+    # Hard limit for one collection cycle's network work: sources still fetching then are
+    # abandoned, recorded as failed and backed off, so one hung server never delays the rest.
+    cycle_deadline_seconds: float = check(positive, default=180.0)
+    # Minutes before the service tries again to send a digest that could not be sent
+    # (SMTP down ...), as long as it is still due (see [digest] catch_up_hours).
+    digest_retry_minutes: float = check(positive, default=15.0)
+    # A job running longer than this means the service is stuck: the systemd watchdog is
+    # no longer fed, and systemd restarts the service.
+    stall_minutes: float = check(positive, default=30.0)
+    # Hours between two re-checks of recent Reddit posts for deletions upstream (which
+    # are then purged here, as Reddit's terms require).
+    recheck_hours: float = check(positive, default=6.0)
+    # Daily maintenance (integrity check, optimise, backup, retention) at this local time.
+    maintenance_time: str = check(hh_mm, default="03:30")
+    timezone: str = check(timezone_name, default="Europe/London")
+    # Where backups go: "" is a "backups" folder next to the database. Relative paths are
+    # relative to the working directory, like [storage] path.
+    backup_dir: str = ""
+    # Backups kept (the newest ones); 0 turns daily backups off.
+    backup_keep: int = check(non_negative, default=7)
+    # Reddit posts and comments older than this many days are deleted (0 keeps them).
+    reddit_retention_days: int = check(non_negative, default=365)
+    # Rows of the runs table older than this many days are deleted (0 keeps them).
+    runs_retention_days: int = check(non_negative, default=180)
+    # `monitor doctor` warns when less than this much disk is free where the database is.
+    min_free_disk_mb: int = check(non_negative, default=1000)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration. ``path`` is the file it came from."""
 
@@ -436,6 +470,7 @@ class Config:
     queries_settings: QueriesSettings = field(default_factory=QueriesSettings)
     digest: DigestConfig = field(default_factory=DigestConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
     feeds: tuple[FeedConfig, ...] = ()
     queries: tuple[QueryConfig, ...] = ()
     reddit: RedditConfig = field(default_factory=RedditConfig)

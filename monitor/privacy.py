@@ -67,6 +67,9 @@ def _create(path: Path) -> str:
         raise MonitorError(f"cannot create the author-hash key {path}: {error}") from None
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
+    from monitor.store.db import match_owner
+
+    match_owner(path, path.parent)  # made by root next to the service's database: the service's own
     log.info("generated a new author-hash key in %s; keep it with the database (or set %s) so that"
                 " author hashes stay comparable", path, HASH_KEY_NAME)
     return key

@@ -175,3 +175,27 @@ def after_failure(
         last_attempt_at=now,
         next_due_at=now + timedelta(seconds=wait),
     )
+
+
+def last_daily_time(now: datetime, at: str, tz: str) -> datetime:
+    """The latest moment, at or before ``now``, when the local clock in ``tz`` read ``at`` (HH:MM); UTC.
+
+    Daily jobs are due when they have not run since this moment, so a run missed while
+    the service was down happens when it comes back, and only once.
+    """
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    hour, minute = (int(part) for part in at.split(":"))
+    local_now = now.astimezone(zone)
+    for days_back in range(3):
+        day = (local_now - timedelta(days=days_back)).date()
+        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(timezone.utc)
+        if moment <= now:
+            return moment
+    raise AssertionError("unreachable: a daily time occurs within two days")
+
+
+def daily_due(now: datetime, last_run: datetime | None, at: str, tz: str) -> bool:
+    """True when a daily job at local ``at`` has not run since its latest scheduled moment."""
+    return last_run is None or last_run < last_daily_time(now, at, tz)

@@ -8,6 +8,7 @@ upgrades from read to write gets SQLITE_BUSY without waiting at all).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +24,13 @@ BUSY_TIMEOUT_MS = 30_000
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open ``path`` (creating its folder and the file unless ``readonly``) with our pragmas."""
     path = Path(path)
+    new = False
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                    check_same_thread=False)
         else:
+            new = not path.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -38,7 +41,29 @@ def connect(path: str | Path, *, readonly: bool = False) -> Database:
             conn.execute("PRAGMA wal_autocheckpoint = 10000")
     except (sqlite3.Error, OSError) as error:
         raise StorageError(f"cannot open database {path}") from error
+    if not readonly and new:
+        match_owner(path, path.parent)
+    for suffix in ("-wal", "-shm"):
+        match_owner(Path(f"{path}{suffix}"), path)
     return Database(conn)
+
+
+def match_owner(created: Path, like: Path) -> None:
+    """Give a file root just created the owner of ``like``.
+
+    An operator running ``sudo monitor doctor`` (or ``backup``) next to the service's
+    database must not leave root-owned ``-wal``/``-shm`` files or backups behind: the
+    service, running as its own user, could then no longer open or rotate them.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    try:
+        owner = like.stat()
+        mine = created.stat()
+        if (mine.st_uid, mine.st_gid) != (owner.st_uid, owner.st_gid):
+            os.chown(created, owner.st_uid, owner.st_gid)
+    except OSError:
+        pass
 
 
 def migrate(db: Database) -> list[str]:

@@ -296,6 +296,46 @@ def _digests(db: Database) -> None:
     )
 
 
+@migrations(name="0007_service")
+def _service(db: Database) -> None:
+    db.executescript(
+        """
+        -- One row per daily maintenance run (by the service, or `monitor maintain`).
+        -- status: ok | failed. integrity is 'ok' or what PRAGMA integrity_check found.
+        CREATE TABLE maintenance_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            ended_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            integrity TEXT,
+            backup_path TEXT,
+            backup_bytes INTEGER,
+            pruned_reddit INTEGER NOT NULL DEFAULT 0,
+            pruned_runs INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE INDEX maintenance_runs_started ON maintenance_runs(started_at);
+
+        -- The service's jobs (collect, maintenance ...): when each last ran and how it
+        -- went, with counts since the service last started. `monitor doctor` reads it to
+        -- tell whether the service is alive.
+        CREATE TABLE service_jobs (
+            job TEXT PRIMARY KEY,
+            pid INTEGER,
+            service_started_at TEXT,
+            last_started_at TEXT,
+            last_ended_at TEXT,
+            last_status TEXT,
+            last_error TEXT,
+            last_summary TEXT,
+            runs INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            missed INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+
+
 @migrations(name="0012_alerts")
 def _alerts(db: Database) -> None:
     db.executescript(

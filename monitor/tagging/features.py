@@ -185,6 +185,8 @@ EVIDENCE: dict[str, tuple[tuple[tuple[str, ...], int], ...]] = {
     "child_legal": ((("LEGAL_ACTION",), 2),),
     "predator": ((("PREDATOR",), 3),),
     "grooming_cue": ((("GROOMING_CUE",), 3),),
+    "groom_crime_child": ((("GROOM",), 1), (("CHILD", "FAMILY_CHILD"), 1), (("CRIME",), 1)),
+    "child_contact": ((("CONTACT",), 2), (("CHILD", "FAMILY_CHILD"), 1)),
     "crime_child": ((("CRIME",), 2),),
     "business": ((("BUSINESS",), 3),),
     "adult_scam": ((("ADULT_SCAM",), 3),),
@@ -322,6 +324,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
     xctx = [s for s, _ in pos("X_CONTEXT")]
     corp = [s for s, _ in pos("CORP_VERB")]
     australia = sents("AUSTRALIA")
+    australia_any = bool(australia)
     eu_context = bool(pos("EU_CONTEXT"))
     platforms: list[str] = []
     laws: list[str] = []
@@ -376,6 +379,9 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
                 continue
         elif rule == "not_australian":
             if sentence(start) in australia:
+                continue
+        elif rule == "not_australian_doc":  # "Online Safety Act 2021" is Australia's only in an Australian item
+            if australia_any:
                 continue
         elif rule == "eu_context":
             if not eu_context:
@@ -448,23 +454,38 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         f["child_abuse"] = 1.0
     elif child_s & sexual_s:
         f["child_sexual"] = 1.0
-    sextortion = bool(pos("SEXTORTION")) or bool(sents("EXTORTION") & (sexual_s | image_s))
+    sextortion = bool(pos("SEXTORTION")) or bool(sents("EXTORTION") & (sexual_s | sents("PHOTO")))
+    youth = bool(pos("YOUTH"))
+    protective = bool(orgs) and any(o in child_protection for o in orgs)
     if sextortion:
-        f["sextortion_minor" if (has_child or family_s) else "sextortion_adult"] = 1.0
+        # Bulk "I recorded you" emails target adults; advice that names a child, school or
+        # parents, or sends the reader to a child-protection body, is about minors.
+        minor = has_child or bool(family_s) or youth or protective
+        f["sextortion_minor" if minor else "sextortion_adult"] = 1.0
     groom_abuse = bool(groom_s & harm_s)
+    crime_s = sents("CRIME")
+    # "jailed for grooming three boys": a child and a crime or court in the sentence of
+    # "groom" is the abuse sense, whatever else the item says about coaches or managers.
+    groom_crime = bool(groom_s & childish_s & crime_s)
     if groom_s:
         f["groom_any"] = 1.0
         if groom_abuse:
             f["groom_abuse"] = 1.0
+        if groom_crime:
+            f["groom_crime_child"] = 1.0
         sensed = False
-        for sense in SENSES:
+        # Sexual words, child sexual abuse or a child and a court next to "groom" settle the
+        # sense; plain abuse words ("abusing his position") do not.
+        settled = bool(groom_s & (sexual_s | csa_s | csam_s | predator_s)) or groom_crime
+        for sense in SENSES if not settled else ():
             label = "SENSE_" + sense.upper()
             if sents(label) & groom_s or len(pos(label)) >= 3:
                 f["sense_" + sense] = 1.0
                 sensed = True
         # "groom" with a child in the same sentence, or anywhere in an item about the
         # internet, and no other sense of the word in sight.
-        if not groom_abuse and not sensed and (groom_s & childish_s or (has_child and online_any)):
+        youth_s = sents("YOUTH")
+        if not groom_abuse and not sensed and (groom_s & (childish_s | youth_s) or (has_child and online_any)):
             f["groom_child"] = 1.0
     if pos("GANG") or (pos("GANG_PLACE") and (csa_s or child_abuse or groom_abuse)):
         f["grooming_gang"] = 1.0
@@ -483,13 +504,18 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
                 f["child_legal"] = 1.0
         if pos("GROOMING_CUE") and (harm_s or pos("CRIME") or pos("ADULT")):
             f["grooming_cue"] = 1.0  # "asked her to send pictures" needs an adult, a crime or sex in view
+    elif youth and pos("GROOMING_CUE") and online_any and (harm_s or groom_s or pos("ADULT")):
+        f["grooming_cue"] = 1.0  # a young person writing: "told me not to tell my parents"
         if platform_any:
             f["child_platform"] = 1.0
-    if orgs and any(o in child_protection for o in orgs):
+    contact_s = sents("CONTACT")
+    if contact_s and online_any and (contact_s & childish_s or (has_child and platform_any)):
+        f["child_contact"] = 1.0  # who children talk to online: strangers, unknown adults
+    if protective:
         f["child_protection_org"] = 1.0
     if predator_s:
         f["predator"] = 1.0
-    if childish_s and sents("CRIME") & childish_s:
+    if childish_s and crime_s & childish_s:
         f["crime_child"] = 1.0
     if len(pos("BUSINESS")) >= 3:
         f["business"] = 1.0

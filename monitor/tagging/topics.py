@@ -24,7 +24,7 @@ def topics_for(analysis: Analysis) -> tuple[str, ...]:
     found: set[str] = set()
     if f.get("grooming_gang"):
         found |= {"grooming_gangs", "grooming"}
-    if f.get("groom_abuse") or (f.get("groom_child") and not sensed):
+    if f.get("groom_abuse") or f.get("groom_crime_child") or (f.get("groom_child") and not sensed):
         found.add("grooming")
     if abuse and (f.get("grooming_cue") or f.get("crime_child") or labels.get("_crime")):
         found.add("grooming")  # an individual case: an offender, a child, the police or a court
@@ -34,7 +34,12 @@ def topics_for(analysis: Analysis) -> tuple[str, ...]:
         found.add("csam")
     if law_named or f.get("law_child"):
         found.add("legislation")
-    if f.get("child_legal") or f.get("child_safety") or (platform and (f.get("predator") or abuse)):
+    if (
+        f.get("child_legal")
+        or f.get("child_safety")
+        or f.get("child_contact")
+        or (platform and (f.get("predator") or abuse))
+    ):
         found.add("child_online_safety")
     platform_legal = bool(f.get("child_legal") and platform)
 
