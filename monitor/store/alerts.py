@@ -82,12 +82,13 @@ def alerted_stories(db: Database, channel: str, stories: Sequence[str]) -> set[s
 
 
 def alerted_items(db: Database, channel: str, item_ids: Sequence[str]) -> set[str]:
-    """Which of ``item_ids`` an alert on ``channel`` already covered."""
+    """Which of ``item_ids`` a rule alert on ``channel`` already covered (a spike listing
+    a story says how much is published, not that the story matters: a rule may still)."""
     found: set[str] = set()
     for chunk in _chunks(list(item_ids)):
         found.update(item_id for (item_id,) in db.execute(
-            f"SELECT DISTINCT item_id FROM alert_items WHERE channel = ? AND item_id IN ({_marks(chunk)})",
-            [channel, *chunk]))
+            "SELECT DISTINCT x.item_id FROM alert_items x JOIN alerts a ON a.id = x.alert_id WHERE a.kind = 'rule'"
+            f" AND x.channel = ? AND x.item_id IN ({_marks(chunk)})", [channel, *chunk]))
     return found
 
 
