@@ -198,8 +198,9 @@ def check_spikes(store: Store, alerts: AlertsConfig, now: datetime, report: Aler
             for item_id, story in rows:
                 leads.setdefault(story, item_id)
             stories = len(leads)
-            title = "Spike: " + spike.sentence + (f" ({stories} stor{'ies' if stories != 1 else 'y'})" if stories != spike.count
-                                      else "")
+            title = "Spike: " + spike.sentence
+            if stories != spike.count:  # copies of one story: say how many stories there are
+                title += f" ({stories} stor{'ies' if stories != 1 else 'y'})"
             alert_id = _sql.insert_alert(
                 db, kind="spike", key=f"{key}@{to_iso(now)}", channel=alerts.channel, title=title, created_at=now,
                 series=key, detail={**spike.detail(), "why": [spike.baseline_words()]},

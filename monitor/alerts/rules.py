@@ -10,7 +10,7 @@ outlets are one alert, and a story several rules match is one alert naming them 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from monitor.config import AlertRuleConfig
 from monitor.digest.names import law_name, platform_name, topic_name
@@ -74,13 +74,14 @@ def match_stories(rules: Sequence[AlertRuleConfig], items: Iterable[Candidate],
 
 def describe(rule: AlertRuleConfig) -> str:
     """What a rule asks for, in words: ``topics Sextortion; platforms Snapchat or Instagram``."""
-    namers = {"topic": ("topic", topic_name), "platform": ("platform", platform_name),
-              "legislation": ("law", law_name), "organisation": ("organisation", str)}
+    namers: dict[str, tuple[str, Callable[[str], str]]] = {
+        "topic": ("topic", lambda v: topic_name(v.lower())), "platform": ("platform", lambda v: platform_name(v.lower())),
+        "legislation": ("law", lambda v: law_name(v.lower())), "organisation": ("organisation", lambda v: v)}
     parts = []
     for kind, values in rule.conditions.items():
         label, namer = namers[kind]
         plural = label + ("s" if len(values) > 1 else "")
-        parts.append(f"{plural} {' or '.join(namer(v.lower()) if kind != 'organisation' else v for v in values)}")
+        parts.append(f"{plural} {' or '.join(namer(v) for v in values)}")
     if rule.query.strip():
         parts.append(f"text matching {rule.query.strip()!r}")
     if not rule.relevant_only:

@@ -68,7 +68,8 @@ def alerts(click_ctx: click.Context, since: str, limit: int) -> None:
     """
     if click_ctx.invoked_subcommand is not None:
         return
-    ctx: Context = click_ctx.find_object(Context)
+    ctx = click_ctx.find_object(Context)
+    assert ctx is not None  # set by the main group
     from monitor.alerts.quiet import quiet_until
     from monitor.app import open_monitor
 
@@ -116,7 +117,8 @@ def alerts_test(ctx: Context, rule: str, days: float) -> None:
     count = len(result.alerts)
     click.echo(f'Rule "{r.name}" ({result.description}), by {r.channel}, over {days:g} day(s):'
                f" {_local(result.since, tz)} to {_local(result.until, tz)} ({tz})")
-    click.echo(f"{result.items_checked} item(s) checked; {count} alert{'s' if count != 1 else ''} would have been sent.")
+    click.echo(f"{result.items_checked} item(s) checked; {count} alert{'s' if count != 1 else ''}"
+               " would have been sent.")
     if result.note:
         click.echo(f"Note: {result.note}")
     for number, alert in enumerate(result.alerts, 1):

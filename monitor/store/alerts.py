@@ -162,8 +162,8 @@ def monitoring_started(db: Database) -> datetime | None:
 def open_episodes(db: Database) -> dict[str, Episode]:
     """Each source whose latest health alert is a problem (not a recovery)."""
     episodes = {}
-    for source_id, state, detail, created, title in db.execute(
-            "SELECT a.source_id, a.state, a.detail, a.created_at, a.title FROM alerts a"
+    for source_id, state, detail, created in db.execute(
+            "SELECT a.source_id, a.state, a.detail, a.created_at FROM alerts a"
             " WHERE a.kind = 'health' AND a.id = (SELECT MAX(b.id) FROM alerts b WHERE b.kind = 'health'"
             " AND b.source_id = a.source_id)"):
         if state == "recovered":

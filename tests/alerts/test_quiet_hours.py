@@ -39,7 +39,8 @@ def test_alerts_in_quiet_hours_are_held_and_released_once(tmp_path, webhook, mon
         story("Late story about Snapchat")
         late = app.run_alerts()
         assert len(late.created) == 1 and late.delivery.held == 1
-        assert late.summary() == "Alerts: 1 new (1 from priority rules); 1 held for quiet hours until 2026-06-02 06:00 UTC"
+        assert late.summary() == ("Alerts: 1 new (1 from priority rules); 1 held for quiet hours until"
+                                  " 2026-06-02 06:00 UTC")
         clock.advance(hours=3, minutes=30)  # 03:00 in London: another story, held too
         story("Night story about Snapchat")
         assert app.run_alerts().delivery.held == 2

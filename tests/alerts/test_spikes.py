@@ -52,9 +52,8 @@ def add_burst(path: Path, now: datetime, label: str) -> None:
 
 
 def open_app(tmp_path: Path, clock: Clock, smtp_server, **alerts) -> Monitor:
-    config = config_from_dict({"storage": {"path": str(tmp_path / "monitor.db")},
-                               "feeds": [{"name": name, "url": f"https://{name.lower().replace(' ', '')}.example/feed.xml"}
-                                         for name in OUTLETS],
+    feeds = [{"name": name, "url": f"https://{name.lower().replace(' ', '')}.example/feed.xml"} for name in OUTLETS]
+    config = config_from_dict({"storage": {"path": str(tmp_path / "monitor.db")}, "feeds": feeds,
                                "email": smtp_server.email_config(),
                                "alerts": {"source_health": False, **alerts}}, "test.toml")
     return Monitor(config, open_store(config.storage.path), clock=clock)
