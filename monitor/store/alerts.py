@@ -62,13 +62,23 @@ def has_search_index(db: Database) -> bool:
 
 
 def query_hits(db: Database, query: str, item_ids: Sequence[str]) -> frozenset[str]:
-    """Which of ``item_ids`` the full-text ``query`` matches (FTS5 over title and text)."""
-    found: set[str] = set()
-    for chunk in _chunks(list(item_ids)):
-        found.update(item_id for (item_id,) in db.execute(
-            f"SELECT i.id FROM items_fts JOIN items i ON i.rowid = items_fts.rowid"
-            f" WHERE items_fts MATCH ? AND i.id IN ({_marks(chunk)})", [query, *chunk]))
-    return frozenset(found)
+    """Which of ``item_ids`` the full-text ``query`` matches (``items_fts MATCH``, FTS5 over
+    title and text). New items are at the end of the index (rowids grow), so the match is
+    asked from the candidates' lowest rowid on (FTS5 then reads only the tail of each
+    term's list, not all history) and intersected with the candidates."""
+    wanted = set(item_ids)
+    if not wanted:
+        return frozenset()
+    low: int | None = None
+    for chunk in _chunks(list(wanted)):
+        (least,) = db.execute(f"SELECT MIN(rowid) FROM items WHERE id IN ({_marks(chunk)})", list(chunk)).fetchone()
+        if least is not None and (low is None or least < low):
+            low = least
+    if low is None:
+        return frozenset()
+    return frozenset(item_id for (item_id,) in db.execute(
+        "SELECT i.id FROM items_fts JOIN items i ON i.rowid = items_fts.rowid"
+        " WHERE items_fts MATCH ? AND items_fts.rowid >= ?", [query, low]) if item_id in wanted)
 
 
 def alerted_stories(db: Database, channel: str, stories: Sequence[str]) -> set[str]:
