@@ -13,8 +13,9 @@ make a repeated check a no-op:
 
 Rules look at items collected since the last check, with an hour's overlap for
 batches committed late (re-checking an item is harmless: its story is already
-recorded or did not match); the first check ever looks back one hour, so switching
-alerts on never alerts the whole history (``monitor alerts test`` shows that instead).
+recorded or did not match); the first check ever (or the first after more than a
+day without one: rules switched off and on again) looks back one hour, so switching
+alerts on never alerts the history (``monitor alerts test`` shows that instead).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 CHECKED_KEY = "alerts_rules_checked_at"
 OVERLAP = timedelta(hours=1)
+FORGOTTEN = timedelta(days=1)  # a last check older than this is from before rules were switched off
 HEALTH_HISTORY = timedelta(days=28)  # the span a source's usual rhythm is read from, as in the digest
 
 
@@ -139,7 +141,10 @@ def check_rules(store: Store, alerts: AlertsConfig, now: datetime, report: Alert
     by_name = {rule.name: rule for rule in alerts.rules}
     with write(db):
         last = from_iso(get_setting(db, CHECKED_KEY))
-        since = min(last, now) - OVERLAP if last is not None else now - OVERLAP
+        if last is None or now - last > FORGOTTEN:  # first check, or rules switched back on: no history
+            since = now - OVERLAP
+        else:
+            since = min(last, now) - OVERLAP
         items = _sql.candidates(db, collected_since=to_iso(since))
         hits = _query_hits(store, alerts.rules, [item.id for item in items], report)
         for match in _rules.match_stories(alerts.rules, items, hits):

@@ -120,3 +120,34 @@ def test_webhook_rule_posts_slack_json_and_keeps_the_url_secret(server: LocalSer
     assert "&lt;!channel&gt; Sextortion gang" in text and "<!channel>" not in text and "&amp; more" in text
     assert "secret-token" not in caplog.text and webhook.url not in caplog.text
     assert webhook.requests()[-1].headers["content-type"].startswith("application/json")
+
+
+def test_switching_rules_on_never_alerts_the_history(tmp_path):
+    """Only what was stored since the last check (the first check: the last hour) is alerted."""
+    from monitor.app import Monitor
+    from monitor.config import config_from_dict
+    from monitor.store import open_store
+    from tests.alerts.history import History
+
+    path = tmp_path / "monitor.db"
+    config = config_from_dict({"storage": {"path": str(path)},
+                               "alerts": {"spikes": False, "source_health": False, "rules": [RULE]}})
+    clock = Clock(T0)
+
+    def story(title: str, hours_ago: float) -> None:
+        collected = clock.now - timedelta(hours=hours_ago)
+        history = History(path, collected, prefix=title[:5])
+        history.add("Wirecast", collected, topics=["sextortion"], platforms=["snapchat"], title=title)
+        history.flush()
+        history.close()
+
+    story("Old sextortion story", hours_ago=30)
+    story("Fresh sextortion story", hours_ago=0.5)
+    with Monitor(config, open_store(path), clock=clock) as app:
+        assert len(app.run_alerts(send=False).created) == 1  # the fresh one only
+        clock.advance(days=3)  # rules off for days (no check), then on again
+        story("Story from the gap", hours_ago=30)
+        story("Newest sextortion story", hours_ago=0.2)
+        assert len(app.run_alerts(send=False).created) == 1
+        listed = [r["items"] for r in rows(app, "SELECT items FROM alerts ORDER BY id")]
+    assert listed == ['["Fresh000001"]', '["Newes000001"]']
