@@ -111,6 +111,11 @@ def signature(title: str, text: str) -> Signature | None:
     return Signature(tuple(permuted.min(axis=1).tolist()))
 
 
+# Bounds on the work of one lookup (see ClusterIndex.match).
+BUCKET_SCAN = 200
+MAX_CANDIDATES = 32
+
+
 class ClusterIndex:
     """Recent items' signatures, bucketed by LSH band, in memory.
 
@@ -133,20 +138,26 @@ class ClusterIndex:
             self.buckets.setdefault(bucket, []).append(item_id)
 
     def match(self, sig: Signature, title: str, published: datetime, exclude: str = "") -> str | None:
-        """The stored item this one is a copy of (the most similar within the window), if any."""
-        seen: set[str] = set()
-        best_id, best_score = None, 0.0
+        """The stored item this one is a copy of (the most similar within the window), if any.
+
+        Only the candidates sharing the most band buckets are compared (a copy shares
+        most of them), and only the newest entries of each bucket are read, so a story
+        carried hundreds of times costs no more than one carried a few times.
+        """
+        hits: dict[str, int] = {}
         for bucket in sig.bands():
-            for other_id in self.buckets.get(bucket, ()):
-                if other_id in seen or other_id == exclude:
-                    continue
-                seen.add(other_id)
-                other_sig, other_published, other_title = self.entries[other_id]
-                if abs(other_published - published) > self.window:
-                    continue
-                score = sig.similarity(other_sig)
-                if is_copy(score, title_similarity(title, other_title), self.threshold) and (
-                    score > best_score or (score == best_score and best_id is not None and other_id < best_id)
-                ):
-                    best_id, best_score = other_id, score
+            for other_id in self.buckets.get(bucket, ())[-BUCKET_SCAN:]:
+                if other_id != exclude:
+                    hits[other_id] = hits.get(other_id, 0) + 1
+        ranked = sorted(hits, key=lambda other: (-hits[other], other))[:MAX_CANDIDATES]
+        best_id, best_score = None, 0.0
+        for other_id in ranked:
+            other_sig, other_published, other_title = self.entries[other_id]
+            if abs(other_published - published) > self.window:
+                continue
+            score = sig.similarity(other_sig)
+            if is_copy(score, title_similarity(title, other_title), self.threshold) and (
+                score > best_score or (score == best_score and best_id is not None and other_id < best_id)
+            ):
+                best_id, best_score = other_id, score
         return best_id

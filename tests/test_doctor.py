@@ -96,17 +96,17 @@ def test_a_database_from_an_older_version_is_reported_as_needing_migration(tmp_p
 
     db_path = tmp_path / "monitor.db"
     db = connect(db_path)
-    migrations.apply(db, stop_before="0007_service")
-    pending = [m.name for m in migrations.pending(db)]  # 0007_service and every later one
+    migrations.apply(db, stop_before="0008_service")
+    pending = [m.name for m in migrations.pending(db)]  # 0008_service and every later one
     db.conn.close()
-    assert pending[0] == "0007_service"
+    assert pending[0] == "0008_service"
     config = write_config(tmp_path / "config.toml", fast_sections(db_path), [])
     code, lines = doctor(config)
     assert code == 0
     assert any(line.startswith(f"WARN  database: {db_path} lacks {len(pending)} migration(s) ({', '.join(pending)}):"
                                " they are applied when the service restarts") for line in lines), lines
     assert any(line.startswith("WARN  config:") and "no sources configured" in line for line in lines)
-    assert query(db_path, "SELECT COUNT(*) FROM _sqlite_migrations WHERE name = '0007_service'") == [(0,)]
+    assert query(db_path, "SELECT COUNT(*) FROM _sqlite_migrations WHERE name = '0008_service'") == [(0,)]
 
 
 def test_credentials_are_reported_present_or_missing_but_never_shown(tmp_path, monkeypatch, make_config):

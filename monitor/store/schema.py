@@ -296,7 +296,7 @@ def _digests(db: Database) -> None:
     )
 
 
-@migrations(name="0007_service")
+@migrations(name="0008_service")
 def _service(db: Database) -> None:
     db.executescript(
         """
