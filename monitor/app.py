@@ -256,9 +256,11 @@ class Monitor:
 
     def _alerts_after_cycle(self) -> str:
         """Run alerts after a cycle; a failure is one line, never the cycle's end (its items are stored)."""
+        import sqlite3
+
         try:
             return self.run_alerts().summary()
-        except MonitorError as error:
+        except (MonitorError, sqlite3.Error) as error:  # e.g. the database locked too long: next cycle
             log.error("alerts: %s", error)
             return f"Alerts: not checked: {error}"
 
