@@ -222,6 +222,7 @@ class Monitor:
                                     unavailable=unavailable)
             report = collection.run(sources, scheduled=scheduled, force=force, on_result=on_result,
                                     stop=stop, cycle_deadline=cycle_deadline)
+            self.store.refresh_statistics()  # keeps the views' and digest's query plans right as data grows
             from monitor.sources.reddit import RedditCollector
 
             reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)

@@ -62,5 +62,9 @@ class MailError(MonitorError):
     """An email could not be sent: configuration, connection, TLS, login or refusal."""
 
 
+class QueryError(MonitorError):
+    """A search query, filter or saved query the user gave cannot be run as written."""
+
+
 class AlertError(MonitorError):
     """Alerts could not be checked or delivered (a webhook refused, no URL configured ...)."""

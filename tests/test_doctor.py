@@ -97,7 +97,7 @@ def test_a_database_from_an_older_version_is_reported_as_needing_migration(tmp_p
     db_path = tmp_path / "monitor.db"
     db = connect(db_path)
     migrations.apply(db, stop_before="0008_service")
-    pending = [m.name for m in migrations.pending(db)]  # 0008_service and every later one
+    pending = [m.name for m in migrations.pending(db)]  # 0008_service and any added after it
     db.conn.close()
     assert pending[0] == "0008_service"
     config = write_config(tmp_path / "config.toml", fast_sections(db_path), [])

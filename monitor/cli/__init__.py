@@ -15,5 +15,6 @@ from monitor.cli import tagging as _tagging  # noqa: E402,F401
 from monitor.cli import reddit as _reddit  # noqa: E402,F401
 from monitor.cli import alerts as _alerts  # noqa: E402,F401
 from monitor.cli import service as _service  # noqa: E402,F401
+from monitor.cli import search as _search  # noqa: E402,F401
 
 __all__ = ["main"]

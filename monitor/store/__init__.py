@@ -19,7 +19,7 @@ from monitor.config import ClustersConfig
 from monitor.store import clusters as _clusters
 from monitor.store import state as _state
 from monitor.store import tags as _tags
-from monitor.store.db import connect, migrate, write
+from monitor.store.db import connect, migrate, refresh_statistics, write
 from monitor.store.items import SaveCounts
 from monitor.store.state import Recheck, Run
 from monitor.types import FetchState, Item, Source, Tags, from_iso
@@ -36,7 +36,13 @@ class Store:
         self.path = Path(path)
 
     def close(self) -> None:
+        """Close, first refreshing the planner's statistics if the data grew a lot."""
+        refresh_statistics(self.db)
         self.db.conn.close()
+
+    def refresh_statistics(self) -> bool:
+        """ANALYZE if the data has grown (or shrunk) a lot since the last time: cheap otherwise."""
+        return refresh_statistics(self.db)
 
     def __enter__(self) -> "Store":
         return self

@@ -106,3 +106,46 @@ def write(db: Database) -> Iterator[Database]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def refresh_statistics(db: Database, *, minimum_items: int = 1000) -> bool:
+    """Run ``ANALYZE`` when ``items`` has doubled or halved since the last one, or an
+    index on the item tables has no statistics yet (a migration added it).
+
+    The views, saved queries and digest rely on the planner choosing the right index
+    (a day range over ``relevant = ?``); it only does so with statistics. A full
+    ANALYZE takes seconds at a million items, so it runs about twenty times in the
+    database's life. Returns whether it ran; never raises (statistics only speed
+    things up).
+    """
+    try:
+        count = db.execute("SELECT count(*) FROM items").fetchone()[0]
+        if count < minimum_items:
+            return False
+        analyzed = 0
+        unanalyzed = 1
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            row = db.execute(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = 'items' AND idx = 'sqlite_autoindex_items_1'"
+            ).fetchone()
+            analyzed = int(row[0].split()[0]) if row and row[0] else 0
+            # Empty tables and partial indexes that match no row never get statistics.
+            unanalyzed = sum(
+                db.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+                    " AND sql NOT LIKE '% WHERE %'"
+                    " AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL)",
+                    [table],
+                ).fetchone()[0]
+                for table in ("items", "item_tags", "item_sources", "item_statistics")
+                if db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+            )
+        if not unanalyzed and analyzed / 2 <= count <= analyzed * 2:
+            return False
+        db.execute("PRAGMA analysis_limit = 0")
+        db.execute("ANALYZE")
+        if db.conn.in_transaction:
+            db.conn.commit()
+        return True
+    except sqlite3.Error:
+        return False

@@ -10,6 +10,8 @@ text; booleans are 0/1 integers; every table an analyst may query has a comment 
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -336,9 +338,178 @@ def _service(db: Database) -> None:
     )
 
 
+def _execute_each(db: Database, script: str) -> None:
+    """Run a script statement by statement inside the migration's transaction.
+
+    ``executescript`` would COMMIT first, so a crash part-way through would leave a
+    half-applied migration recorded as pending.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:80]}")
+
+
+@migrations(name="0005_search")
+def _search(db: Database) -> None:
+    _execute_each(
+        db,
+        """
+        -- Full-text index over items' title and text (FTS5), for `monitor search`.
+        -- External content: the text is stored once, in items; items_fts holds only
+        -- the index, keyed by items.rowid. It covers live items only: the triggers
+        -- add an item when it arrives, re-index it when its title or text changes,
+        -- and take it out when it is deleted or marked deleted upstream (deleted_at),
+        -- so a purged item can never be found. Query it with MATCH: words, "phrases",
+        -- AND / OR / NOT, NEAR(a b, 5), prefixes groom*, title: / text: ; rank orders
+        -- best first (title matches weigh ten times the text). "%" is part of a word,
+        -- so "37%" finds the figure and not every 37. Because deleted items are left
+        -- out, rebuild it with monitor.store.search.rebuild_index, not 'rebuild'.
+        CREATE VIRTUAL TABLE items_fts USING fts5(
+            title, text,
+            content="items", content_rowid="rowid",
+            tokenize="unicode61 remove_diacritics 2 tokenchars '%'"
+        );
+        INSERT INTO items_fts (items_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0)');
+        INSERT INTO items_fts (rowid, title, text)
+            SELECT rowid, title, text FROM items WHERE deleted_at IS NULL;
+
+        CREATE TRIGGER items_fts_after_insert AFTER INSERT ON items
+        WHEN new.deleted_at IS NULL BEGIN
+            INSERT INTO items_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+        END;
+        CREATE TRIGGER items_fts_after_delete AFTER DELETE ON items
+        WHEN old.deleted_at IS NULL BEGIN
+            INSERT INTO items_fts (items_fts, rowid, title, text)
+            VALUES ('delete', old.rowid, old.title, old.text);
+        END;
+        CREATE TRIGGER items_fts_after_update AFTER UPDATE OF title, text, deleted_at ON items BEGIN
+            INSERT INTO items_fts (items_fts, rowid, title, text)
+            SELECT 'delete', old.rowid, old.title, old.text WHERE old.deleted_at IS NULL;
+            INSERT INTO items_fts (rowid, title, text)
+            SELECT new.rowid, new.title, new.text WHERE new.deleted_at IS NULL;
+        END;
+        """,
+    )
+
+
+@migrations(name="0005_search_views")
+def _search_views(db: Database) -> None:
+    _execute_each(
+        db,
+        """
+        -- Indexes for the views below and the digest. day = substr(published_at, 1, 10)
+        -- (UTC date); filtering a view on day uses these.
+        CREATE INDEX items_relevant_day ON items(substr(published_at, 1, 10), source_id, id)
+            WHERE relevant = 1 AND deleted_at IS NULL;
+        CREATE INDEX items_day ON items(substr(published_at, 1, 10)) WHERE deleted_at IS NULL;
+        CREATE INDEX items_relevant_collected ON items(relevant, collected_at);
+        CREATE INDEX item_statistics_value ON item_statistics(value);
+        CREATE INDEX clusters_last_published ON clusters(last_published_at);
+
+        -- Views leave out items deleted upstream (deleted_at set): their content is purged.
+
+        -- Relevant items with their source's name and publication day.
+        CREATE VIEW relevant_items AS
+        SELECT i.id, substr(i.published_at, 1, 10) AS day, i.published_at, i.collected_at, i.media,
+               i.source_id, s.name AS source, i.title, i.url, i.author, i.score, i.why,
+               i.cluster_id, i.popularity, i.comments
+        FROM items AS i LEFT JOIN sources AS s ON s.id = i.source_id
+        WHERE i.relevant = 1 AND i.deleted_at IS NULL;
+
+        -- Every item, one row each, with its tags flattened into JSON arrays
+        -- (item_tags holds them one per row). Test membership with
+        -- EXISTS (SELECT 1 FROM json_each(platforms) WHERE value = 'snapchat').
+        CREATE VIEW tagged_items AS
+        SELECT i.id, substr(i.published_at, 1, 10) AS day, i.published_at, i.media, i.source_id,
+               s.name AS source, i.title, i.url, i.relevant, i.score,
+               (SELECT json_group_array(t.value) FROM item_tags AS t
+                 WHERE t.item_id = i.id AND t.kind = 'topic') AS topics,
+               (SELECT json_group_array(t.value) FROM item_tags AS t
+                 WHERE t.item_id = i.id AND t.kind = 'platform') AS platforms,
+               (SELECT json_group_array(t.value) FROM item_tags AS t
+                 WHERE t.item_id = i.id AND t.kind = 'legislation') AS legislation,
+               (SELECT json_group_array(t.value) FROM item_tags AS t
+                 WHERE t.item_id = i.id AND t.kind = 'organisation') AS organisations,
+               i.cluster_id, i.popularity, i.comments
+        FROM items AS i LEFT JOIN sources AS s ON s.id = i.source_id
+        WHERE i.deleted_at IS NULL;
+
+        -- Relevant items naming each platform, per day; grooming_items counts those
+        -- whose topics include grooming or grooming_gangs. (CROSS JOIN keeps items as
+        -- the outer loop, so a day range is read from items_relevant_day.)
+        CREATE VIEW platform_daily AS
+        SELECT substr(i.published_at, 1, 10) AS day, t.value AS platform, count(*) AS items,
+               sum(EXISTS (SELECT 1 FROM item_tags AS g WHERE g.item_id = i.id AND g.kind = 'topic'
+                           AND g.value IN ('grooming', 'grooming_gangs'))) AS grooming_items
+        FROM items AS i CROSS JOIN item_tags AS t
+        WHERE t.item_id = i.id AND t.kind = 'platform' AND i.relevant = 1 AND i.deleted_at IS NULL
+        GROUP BY day, platform;
+
+        -- Relevant items per topic per day.
+        CREATE VIEW topic_daily AS
+        SELECT substr(i.published_at, 1, 10) AS day, t.value AS topic, count(*) AS items
+        FROM items AS i CROSS JOIN item_tags AS t
+        WHERE t.item_id = i.id AND t.kind = 'topic' AND i.relevant = 1 AND i.deleted_at IS NULL
+        GROUP BY day, topic;
+
+        -- One row per (item, law) the item mentions; relevant tells the tagger's verdict.
+        CREATE VIEW legislation_mentions AS
+        SELECT t.value AS law, substr(i.published_at, 1, 10) AS day, i.published_at, i.id AS item_id,
+               i.media, i.source_id, s.name AS source, i.title, i.url, i.relevant
+        FROM items AS i JOIN item_tags AS t ON t.item_id = i.id AND t.kind = 'legislation'
+        LEFT JOIN sources AS s ON s.id = i.source_id
+        WHERE i.deleted_at IS NULL;
+
+        -- One row per figure quoted in an item ("37%", "1,220"), with the sentence and
+        -- the outlet (the item's source; item_sources lists every outlet that carried it).
+        CREATE VIEW quoted_statistics AS
+        SELECT st.value AS figure, st.number, st.unit, st.sentence, substr(i.published_at, 1, 10) AS day,
+               i.published_at, i.id AS item_id, i.source_id, s.name AS outlet, i.media, i.title, i.url,
+               i.relevant
+        FROM item_statistics AS st JOIN items AS i ON i.id = st.item_id
+        LEFT JOIN sources AS s ON s.id = i.source_id
+        WHERE i.deleted_at IS NULL;
+
+        -- Syndicated stories: one row per copy, with its cluster's story title, size
+        -- and number of outlets.
+        CREATE VIEW cluster_items AS
+        SELECT c.id AS cluster_id, c.title AS story, c.size, c.outlets, c.first_published_at,
+               c.last_published_at, i.id AS item_id, substr(i.published_at, 1, 10) AS day,
+               i.published_at, i.source_id, s.name AS outlet, i.title, i.url, i.relevant
+        FROM items AS i JOIN clusters AS c ON c.id = i.cluster_id
+        LEFT JOIN sources AS s ON s.id = i.source_id
+        WHERE i.deleted_at IS NULL;
+
+        -- Per source: is it healthy now (ok | failing | gone | never collected |
+        -- inactive), its back-off state, items carried, and its last week of runs.
+        CREATE VIEW source_health AS
+        SELECT s.id AS source_id, s.name, s.kind, s.url, s.active,
+               CASE WHEN s.active = 0 THEN 'inactive'
+                    WHEN f.gone_at IS NOT NULL THEN 'gone'
+                    WHEN coalesce(f.failures, 0) > 0 THEN 'failing'
+                    WHEN f.last_success_at IS NULL THEN 'never collected'
+                    ELSE 'ok' END AS health,
+               coalesce(f.failures, 0) AS failures, f.last_error, f.last_error_at, f.last_success_at,
+               f.last_new_at, f.next_due_at, f.gone_at,
+               (SELECT count(*) FROM item_sources AS x WHERE x.source_id = s.id) AS items,
+               (SELECT count(*) FROM runs AS r WHERE r.source_id = s.id
+                 AND r.started_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-7 days')) AS runs_7d,
+               (SELECT count(*) FROM runs AS r WHERE r.source_id = s.id AND r.status = 'failed'
+                 AND r.started_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-7 days')) AS failed_runs_7d
+        FROM sources AS s LEFT JOIN fetch_state AS f ON f.source_id = s.id;
+        """
+    )
+
+
 @migrations(name="0012_alerts")
 def _alerts(db: Database) -> None:
-    db.executescript(
+    _execute_each(
+        db,
         """
         -- One row per alert (see monitor.alerts): a priority rule's story, a spike in one
         -- series, or a source's health changing. The row is written (status 'pending')

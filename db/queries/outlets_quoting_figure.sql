@@ -1,0 +1,17 @@
+/* title: Which outlets quoted a figure this month
+   description: Every outlet that carried an item quoting the figure (as the tagger
+     found it written, e.g. 37% or 1,220; case and spaces ignored) since the first of
+     this month, with the sentence it was quoted in. Syndicated copies count for each
+     outlet that carried them. */
+SELECT coalesce(s.name, x.source_id) AS outlet,
+       q.published_at,
+       q.figure,
+       q.sentence,
+       q.title,
+       q.url
+FROM quoted_statistics AS q
+JOIN item_sources AS x ON x.item_id = q.item_id
+LEFT JOIN sources AS s ON s.id = x.source_id
+WHERE q.day >= date('now', 'start of month')
+  AND replace(lower(q.figure), ' ', '') = replace(lower(:figure), ' ', '')
+ORDER BY outlet, q.published_at;
