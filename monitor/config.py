@@ -365,7 +365,9 @@ def fts_query(value: str) -> str | None:
         try:
             conn.execute("SELECT rowid FROM probe WHERE probe MATCH ?", [value]).fetchall()
         except sqlite3.Error as error:
-            return f"not a valid full-text query ({error}); see https://www.sqlite.org/fts5.html#full_text_query_syntax"
+            return (f"not a valid full-text query ({str(error).removeprefix('fts5: ')}); put words with"
+                    ' punctuation in double quotes, e.g. \'"37%"\', and see'
+                    " https://www.sqlite.org/fts5.html#full_text_query_syntax")
     finally:
         conn.close()
     return None

@@ -39,7 +39,12 @@ def test_a_rule_takes_tag_lists_a_query_and_a_channel():
     ({"rules": [{"name": "x", "topics": ["bullying"]}]},
      "config.toml: alerts.rules[0].topics: unknown topic 'bullying' (topics: grooming,"),
     ({"rules": [{"name": "x", "query": 'grooming AND ("snapchat"'}]},
-     "config.toml: alerts.rules[0].query: not a valid full-text query (fts5: syntax error"),
+     "config.toml: alerts.rules[0].query: not a valid full-text query (syntax error near"),
+    ({"rules": [{"name": "x", "query": "37% rise"}]},
+     "config.toml: alerts.rules[0].query: not a valid full-text query (syntax error near \"%\"); put words with"
+     " punctuation in double quotes, e.g. '\"37%\"'"),
+    ({"rules": [{"name": "x", "query": "headline: Ofcom"}]},
+     "config.toml: alerts.rules[0].query: not a valid full-text query (no such column: headline)"),
     ({"rules": [{"name": "x"}]},
      "config.toml: alerts.rules[0]: give at least one of topics, platforms, legislation, organisations or query"),
     ({"rules": [{"name": "Ofcom", "organisations": ["Ofcom"]}, {"name": "ofcom ", "query": "Ofcom"}]},
