@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, AbstractSet, Callable, Mapping
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Mapping
 
 from monitor.collect import Collection, CycleReport, SourceResult, TagFunction
 from monitor.config import Config, read_secret
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from monitor.alerts.engine import AlertReport, DryRun
     from monitor.digest.delivery import DigestResult, SendResult
     from monitor.store.alerts import AlertRecord
+    from monitor.sources.bluesky import BlueskyCredentials, BlueskySession
     from monitor.sources.reddit import RedditCollector
     from monitor.store.maintenance import MaintenanceRun
     from monitor.tagging import Tagger
@@ -81,6 +82,9 @@ class Monitor:
         self.sources: list[Source] = sources_from_config(config)
         store.sync_sources(self.sources, clock())
         self._tagger: Tagger | None = None
+        self._hash_key: bytes | None = None
+        self._bluesky_session: BlueskySession | None = None  # kept across cycles: one login, renewed
+        self._warned: set[str] = set()  # missing credentials already warned about
 
     def close(self) -> None:
         self.store.close()
@@ -141,37 +145,55 @@ class Monitor:
 
     # collectors
     def collectors(self, sources: list[Source] | None = None) -> list[Collector]:
-        """The collectors that can run now (for ``sources``, by default all). Reddit's needs
-        its credentials: without them it is left out (see :meth:`unavailable_kinds`)."""
-        from monitor.sources.feeds import FeedCollector
-
-        collectors: list[Collector] = [FeedCollector()]
-        if any(s.kind in REDDIT_KINDS for s in (self.sources if sources is None else sources)):
-            reddit, _problem = self.reddit_collector()
-            if reddit is not None:
-                collectors.append(reddit)
+        """The collectors that can run now, one per kind of source configured (of
+        ``sources``, by default all). Reddit's and Bluesky's need credentials: without
+        them they are left out (see :meth:`unavailable_kinds`)."""
+        kinds = {s.kind for s in (self.sources if sources is None else sources)}
+        collectors, _unavailable = make_collectors(self.config, kinds, self.secret, hash_key=self.hash_key,
+                                                   bluesky_session=self._bluesky_session_for, clock=self.clock)
         return collectors
 
     def unavailable_kinds(self) -> dict[str, str]:
         """Source kinds that cannot be collected now, with the reason (one line)."""
-        if not any(s.kind in REDDIT_KINDS for s in self.sources):
-            return {}
-        from monitor.sources.reddit import load_credentials
+        kinds = {s.kind for s in self.sources}
+        unavailable: dict[str, str] = {}
+        if kinds & set(REDDIT_KINDS):
+            from monitor.sources.reddit import load_credentials
 
-        _credentials, problem = load_credentials(self.config.reddit, self.secret)
-        return {kind: problem for kind in REDDIT_KINDS} if problem else {}
+            _credentials, problem = load_credentials(self.config.reddit, self.secret)
+            if problem:
+                unavailable.update({kind: problem for kind in REDDIT_KINDS})
+        if "bluesky" in kinds:
+            from monitor.sources import bluesky
+
+            _found, problem = bluesky.load_credentials(self.config.bluesky, self.secret)
+            if problem:
+                unavailable["bluesky"] = problem
+        return unavailable
+
+    def hash_key(self) -> bytes:
+        """The author-hash key (``MONITOR_HASH_KEY``, else the key file next to the database)."""
+        if self._hash_key is None:
+            from monitor.privacy import load_hash_key
+
+            self._hash_key = load_hash_key(self.store.path, secret=self.secret)
+        return self._hash_key
 
     def reddit_collector(self) -> tuple["RedditCollector | None", str | None]:
         """(collector, None), or (None, why not) when credentials are missing."""
-        from monitor.privacy import load_hash_key
-        from monitor.sources.reddit import RedditCollector, load_credentials
+        collectors, unavailable = make_collectors(self.config, set(REDDIT_KINDS), self.secret, hash_key=self.hash_key)
+        from monitor.sources.reddit import RedditCollector
 
-        settings = self.config.reddit
-        credentials, problem = load_credentials(settings, self.secret)
-        if credentials is None:
-            return None, problem
-        key = load_hash_key(self.store.path, secret=self.secret) if settings.hash_authors else b""
-        return RedditCollector(settings, credentials, hash_key=key, timeout=self.config.http.timeout), None
+        found = next((c for c in collectors if isinstance(c, RedditCollector)), None)
+        return found, unavailable.get(REDDIT_KINDS[0])
+
+    def _bluesky_session_for(self, credentials: "BlueskyCredentials") -> "BlueskySession":
+        """This Monitor's Bluesky login, kept across cycles (in memory only): one login, renewed."""
+        from monitor.sources.bluesky import BlueskySession
+
+        if self._bluesky_session is None or self._bluesky_session.credentials != credentials:
+            self._bluesky_session = BlueskySession(self.config.bluesky, credentials)
+        return self._bluesky_session
 
     def find_sources(self, names: list[str]) -> list[Source]:
         """Sources by name or id (case-insensitive); unknown names are an error."""
@@ -212,10 +234,12 @@ class Monitor:
         if media is not None:
             sources = [s for s in sources if s.media in media]
         unavailable = self.unavailable_kinds()
-        if unavailable and any(s.kind in unavailable for s in sources):
-            reason = next(iter(unavailable.values()))
-            count = sum(1 for s in sources if s.kind in unavailable)
-            log.warning("%s; skipping %d Reddit source(s), collecting the rest", reason, count)
+        for reason in dict.fromkeys(unavailable.values()):  # one warning per missing credential ...
+            skipped = [s for s in sources if unavailable.get(s.kind) == reason]
+            if skipped and reason not in self._warned:  # ... once in the life of this Monitor (the service's)
+                self._warned.add(reason)
+                what = "Reddit" if skipped[0].kind in REDDIT_KINDS else skipped[0].kind.capitalize()
+                log.warning("%s; skipping %d %s source(s), collecting the rest", reason, len(skipped), what)
         collectors = self.collectors(sources)
         try:
             collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
@@ -521,23 +545,73 @@ class Monitor:
         hours = self.config.digest.catch_up_hours if grace_hours is None else grace_hours
         return due_digest_date(self.clock(), self.config.digest, self.last_sent_digest(), hours)
 
-def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_secret
-                     ) -> tuple[list[Collector], dict[str, str]]:
-    """Collectors for a test fetch that stores nothing (``monitor doctor --network``), so
-    without an author-hash key; and the source kinds that cannot be fetched, with why."""
+def make_collectors(
+    config: Config,
+    kinds: set[str],
+    secret: Callable[[str], str | None] = read_secret,
+    *,
+    hash_key: Callable[[], bytes] | None = None,
+    bluesky_session: Callable[["BlueskyCredentials"], "BlueskySession"] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> tuple[list[Collector], dict[str, str]]:
+    """The collectors for sources of ``kinds``, and the kinds that cannot be collected
+    (credentials missing), with why.
+
+    ``hash_key`` gives the author-hash key, read only when a collector hashes names;
+    without it (a test fetch that stores nothing) names are not hashed and no key is
+    created. ``bluesky_session`` gives the login session to use (default: a new one).
+    """
+    import dataclasses
+
+    def settings_for(section: Any) -> Any:
+        return section if hash_key is not None else dataclasses.replace(section, hash_authors=False)
+
+    def key_for(section: Any) -> bytes:
+        return hash_key() if hash_key is not None and section.hash_authors else b""
+
     from monitor.sources.feeds import FeedCollector
 
     collectors: list[Collector] = [FeedCollector()]
     unavailable: dict[str, str] = {}
-    if config.reddit.enabled:
+    if kinds & set(REDDIT_KINDS):
         from monitor.sources.reddit import RedditCollector, load_credentials
 
         credentials, problem = load_credentials(config.reddit, secret)
         if credentials is None:
-            unavailable = {kind: problem or "Reddit credentials missing" for kind in REDDIT_KINDS}
+            unavailable.update({kind: problem or "Reddit credentials missing" for kind in REDDIT_KINDS})
         else:
-            collectors.append(RedditCollector(config.reddit, credentials, timeout=config.http.timeout))
+            settings = settings_for(config.reddit)
+            collectors.append(RedditCollector(settings, credentials, hash_key=key_for(settings),
+                                              timeout=config.http.timeout))
+    if "hansard" in kinds:
+        from monitor.sources.hansard import HansardCollector
+
+        collectors.append(HansardCollector(config.hansard, clock=clock))
+    if "mastodon" in kinds:
+        from monitor.sources.mastodon import MastodonCollector
+
+        settings = settings_for(config.mastodon)
+        collectors.append(MastodonCollector(settings, hash_key=key_for(settings)))
+    if "bluesky" in kinds:
+        from monitor.sources import bluesky
+
+        found, problem = bluesky.load_credentials(config.bluesky, secret)
+        if found is None:
+            unavailable["bluesky"] = problem or "Bluesky credentials missing"
+        else:
+            settings = settings_for(config.bluesky)
+            session = bluesky_session(found) if bluesky_session else bluesky.BlueskySession(settings, found)
+            collectors.append(bluesky.BlueskyCollector(settings, session, hash_key=key_for(settings)))
     return collectors, unavailable
+
+
+def probe_collectors(config: Config, secret: Callable[[str], str | None] = read_secret
+                     ) -> tuple[list[Collector], dict[str, str]]:
+    """Collectors for a test fetch that stores nothing (``monitor doctor --network``), so
+    without an author-hash key; and the source kinds that cannot be fetched, with why."""
+    from monitor.sources import sources_from_config
+
+    return make_collectors(config, {s.kind for s in sources_from_config(config)}, secret)
 
 
 def database_bytes(store: Store) -> int:

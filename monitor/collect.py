@@ -262,6 +262,7 @@ class Collection:
                     runner.submit(self._fetch(source, states.get(source.id) or FetchState(source.id), client)): source
                     for source in polled
                 }
+                position = {future: index for index, future in enumerate(futures)}  # results in config order
                 waiting = set(futures)
                 while waiting:
                     if stop is not None and stop.is_set():
@@ -271,7 +272,7 @@ class Collection:
                     if stop is not None:
                         timeout = STOP_POLL_SECONDS if timeout is None else min(timeout, STOP_POLL_SECONDS)
                     done, waiting = concurrent.futures.wait(waiting, timeout, concurrent.futures.FIRST_COMPLETED)
-                    for future in sorted(done, key=lambda f: polled.index(futures[f])):
+                    for future in sorted(done, key=position.__getitem__):
                         if stop is not None and stop.is_set():  # fetched but not stored: next start
                             waiting.add(future)
                             continue
@@ -285,7 +286,7 @@ class Collection:
                             bug = bug or error
                     if waiting and ends_at is not None and time.monotonic() >= ends_at and not (stop and stop.is_set()):
                         runner.cancel_all()
-                        for future in sorted(waiting, key=lambda f: polled.index(futures[f])):
+                        for future in sorted(waiting, key=position.__getitem__):
                             source = futures[future]
                             state = states.get(source.id) or FetchState(source.id)
                             abandoned = CollectorError(f"still fetching when the cycle's {cycle_deadline:g} s "

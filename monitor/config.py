@@ -20,7 +20,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
@@ -311,6 +311,106 @@ class RedditConfig:
         return bool(self.subreddits or self.searches)
 
 
+# --- Parliament and social networks ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HansardSearchConfig:
+    """One search of what was said in the Commons and the Lords (Hansard's own search
+    syntax: words, or a "quoted phrase")."""
+
+    query: str = check(non_empty)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HansardConfig:
+    """UK Parliament's Hansard API (public, no key): spoken contributions matching
+    each search, polled from the last sitting date seen."""
+
+    api_url: str = check(http_url, default="https://hansard-api.parliament.uk")
+    web_url: str = check(http_url, default="https://hansard.parliament.uk")  # where item links point
+    lookback_days: int = check(positive, default=14)  # the first poll reads this many days back
+    overlap_days: int = check(non_negative, default=3)  # later polls re-read this far before the last sitting seen
+    searches: tuple[HansardSearchConfig, ...] = ()
+
+
+def instance_base(value: str) -> str:
+    """A Mastodon instance as a base URL: ``mastodon.social`` -> ``https://mastodon.social``."""
+    value = value.strip()
+    if "://" not in value:
+        value = "https://" + value
+    return value.rstrip("/")
+
+
+def mastodon_instance(value: str) -> str | None:
+    problem = http_url(instance_base(value)) if value.strip() else "must not be empty"
+    if problem:
+        return "not an instance (a host name such as mastodon.social, or a base URL such as https://mastodon.social)"
+    parts = urlsplit(instance_base(value))
+    if parts.query or parts.fragment:
+        return "an instance is a host name or base URL, without ? or #"
+    return None
+
+
+_HASHTAG = re.compile(r"\w[\w\u00b7]*")
+
+
+def hashtag(value: str) -> str | None:
+    if value.startswith("#"):
+        return f"write the tag without # (e.g. {value.lstrip('#')!r})"
+    if not _HASHTAG.fullmatch(value):
+        return "not a hashtag (letters, digits and _ only)"
+    return None
+
+
+@dataclass(frozen=True)
+class MastodonHashtagConfig:
+    """One hashtag's public timeline on one instance."""
+
+    instance: str = check(mastodon_instance)
+    tag: str = check(hashtag)
+    tags: tuple[str, ...] = ()  # labels of your own, as for feeds
+
+
+@dataclass(frozen=True)
+class MastodonConfig:
+    """Public hashtag timelines on Mastodon instances (no login)."""
+
+    include_sensitive: bool = False  # posts marked sensitive (behind a content warning) are skipped unless true
+    hash_authors: bool = True  # store a keyed hash of the account name, never the name
+    respect_opt_outs: bool = True  # skip accounts that opted out of indexing (noindex, #nobot, #noindex)
+    hashtags: tuple[MastodonHashtagConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlueskySearchConfig:
+    """One Bluesky post search, newest first."""
+
+    query: str = check(non_empty)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlueskyConfig:
+    """Bluesky post search (``app.bsky.feed.searchPosts``), which needs an account:
+    its handle and an app password are read from the secrets named here."""
+
+    api_url: str = check(http_url, default="https://bsky.social")  # the account's PDS / entryway
+    web_url: str = check(http_url, default="https://bsky.app")  # where item links point
+    handle_env: str = check(env_name, default="BLUESKY_HANDLE")
+    app_password_env: str = check(env_name, default="BLUESKY_APP_PASSWORD")
+    include_sensitive: bool = False  # posts labelled porn, sexual, nudity or graphic-media are skipped unless true
+    hash_authors: bool = True  # store a keyed hash of the handle, never the handle
+    respect_opt_outs: bool = True  # skip accounts that asked not to be shown to logged-out viewers
+    searches: tuple[BlueskySearchConfig, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        """True when any Bluesky search is configured (only then are its secrets needed)."""
+        return bool(self.searches)
+
+
 # --- alerts -----------------------------------------------------------------------------
 
 
@@ -476,6 +576,9 @@ class Config:
     feeds: tuple[FeedConfig, ...] = ()
     queries: tuple[QueryConfig, ...] = ()
     reddit: RedditConfig = field(default_factory=RedditConfig)
+    hansard: HansardConfig = field(default_factory=HansardConfig)
+    mastodon: MastodonConfig = field(default_factory=MastodonConfig)
+    bluesky: BlueskyConfig = field(default_factory=BlueskyConfig)
     alerts: AlertsConfig | None = None  # None: no [alerts] table, no alerts
     path: str = field(default="<defaults>", metadata={"internal": True})
 
@@ -502,6 +605,17 @@ def read_secret(name: str) -> str | None:
             return value
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def read_secrets(names: Sequence[str], secret: Callable[[str], str | None] = read_secret
+                 ) -> tuple[list[str], str | None]:
+    """The values of the secrets ``names`` ("" for a missing one), and None, or a phrase
+    naming the missing ones (``"A and B are not set"``) for a one-line warning."""
+    values = [secret(name) or "" for name in names]
+    missing = [name for name, value in zip(names, values) if not value]
+    if not missing:
+        return values, None
+    return values, f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
 
 
 # --- loading ----------------------------------------------------------------------------
@@ -570,6 +684,22 @@ def _check_unique(config: Config, problems: list[str]) -> None:
             problems.append(f"reddit.searches[{index}]: the same search as reddit.searches[{searches[key]}]"
                             " (query and subreddit must differ in letters or digits)")
         searches.setdefault(key, index)
+    _check_unique_keys(problems, "hansard.searches", [slugify(s.query) for s in config.hansard.searches],
+                       "the same search as", "(queries must differ in letters or digits)")
+    _check_unique_keys(problems, "mastodon.hashtags",
+                       [urlsplit(instance_base(h.instance)).netloc.lower() + " " + h.tag.casefold()
+                        for h in config.mastodon.hashtags],
+                       "the same hashtag on the same instance as", "")
+    _check_unique_keys(problems, "bluesky.searches", [slugify(s.query) for s in config.bluesky.searches],
+                       "the same search as", "(queries must differ in letters or digits)")
+
+
+def _check_unique_keys(problems: list[str], section: str, keys: list[str], what: str, hint: str) -> None:
+    seen: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key in seen:
+            problems.append(f"{section}[{index}]: {what} {section}[{seen[key]}] {hint}".rstrip())
+        seen.setdefault(key, index)
 
 
 LOOPBACK = frozenset({"127.0.0.1", "::1"})

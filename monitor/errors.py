@@ -43,7 +43,15 @@ class CollectorError(MonitorError):
 
 
 class FetchError(CollectorError):
-    """The HTTP request failed: network error, timeout, size cap, bad status."""
+    """The HTTP request failed: network error, timeout, size cap, bad status.
+
+    ``body`` holds the start of an error answer (an API's JSON explanation), if any.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None,
+                 body: bytes = b""):
+        super().__init__(message, retry_after=retry_after, status=status)
+        self.body = body
 
 
 class ParseError(CollectorError):

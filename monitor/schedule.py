@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Mapping
 
 from monitor.config import ScheduleConfig
-from monitor.types import FetchState
+from monitor.types import FetchState, from_iso
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
@@ -65,6 +65,36 @@ def retry_after_seconds(value: object, now: datetime | None = None) -> float | N
             return None
         seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def rate_limit_wait(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds until a rate-limited server takes requests again: ``Retry-After`` if
+    sent, else the reset time of its rate-limit window (Mastodon's
+    ``X-RateLimit-Reset``, an ISO time; Bluesky's ``RateLimit-Reset``, epoch seconds;
+    the IETF draft's ``RateLimit-Reset``, seconds from now). None if none is usable."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    wait = retry_after_seconds(lowered.get("retry-after"), now)
+    if wait is not None:
+        return wait
+    now = now or datetime.now(timezone.utc)
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        value = (lowered.get(name) or "").strip()
+        if not value:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            try:
+                when = from_iso(value)
+            except ValueError:
+                continue
+            return max(0.0, (when - now).total_seconds()) if when else None
+        if not math.isfinite(number):
+            continue
+        if number > 1_000_000_000:  # an epoch time, not a delay
+            return max(0.0, number - now.timestamp())
+        return max(0.0, number)
+    return None
 
 
 def freshness_seconds(headers: Mapping[str, str], now: datetime) -> float | None:

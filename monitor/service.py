@@ -35,7 +35,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.app import Monitor, maintenance_summary, open_monitor
+from monitor.app import REDDIT_KINDS, Monitor, maintenance_summary, open_monitor
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.notify import Notifier, watchdog_interval
@@ -162,15 +162,21 @@ class Service:
 
     @property
     def reddit_ready(self) -> bool:
-        return self.monitor is not None and self.config.reddit.enabled and not self.monitor.unavailable_kinds()
+        if self.monitor is None or not self.config.reddit.enabled:
+            return False
+        unavailable = self.monitor.unavailable_kinds()
+        return not any(kind in unavailable for kind in REDDIT_KINDS)
 
     def start(self) -> None:
         """Open (and migrate) the database, schedule the jobs, start, and tell systemd we are ready."""
         cfg = self.config.service
         self.monitor = open_monitor(self.config, clock=self.clock)
+        unavailable = self.monitor.unavailable_kinds()
         if self.config.reddit.enabled and not self.reddit_ready:
-            problem = next(iter(self.monitor.unavailable_kinds().values()))
+            problem = next(unavailable[kind] for kind in REDDIT_KINDS if kind in unavailable)
             log.error("%s: Reddit sources are not collected or re-checked; provide them and restart", problem)
+        if self.config.bluesky.enabled and "bluesky" in unavailable:
+            log.error("%s: Bluesky sources are not collected; provide them and restart", unavailable["bluesky"])
         if not self.mail_ready:
             log.warning("[email] sender and recipients are not set: the daily digest is not sent "
                         "(`monitor digest` still builds it)")

@@ -10,6 +10,9 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from monitor.config import Config, config_from_dict
+from monitor.demo.bluesky_api import FakeBlueskyAPI
+from monitor.demo.hansard_api import FakeHansardAPI
+from monitor.demo.mastodon_api import FakeMastodonInstance
 from monitor.demo.reddit_api import FakeRedditAPI
 from monitor.demo.server import LocalServer
 
@@ -56,4 +59,35 @@ def reddit_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRedditAPI]:
         api = FakeRedditAPI(local)
         monkeypatch.setenv("REDDIT_CLIENT_ID", api.client_id)
         monkeypatch.setenv("REDDIT_CLIENT_SECRET", api.client_secret)
+        yield api
+
+
+@pytest.fixture
+def hansard_api() -> Iterator[FakeHansardAPI]:
+    """A fake Hansard API on 127.0.0.1 (monitor.demo.hansard_api)."""
+    with LocalServer() as local:
+        yield FakeHansardAPI(local)
+
+
+@pytest.fixture
+def mastodon_instances(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeMastodonInstance, FakeMastodonInstance]]:
+    """Two fake Mastodon instances on 127.0.0.1 (monitor.demo.mastodon_api), and no hash
+    key from the machine running the tests."""
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("MONITOR_HASH_KEY", raising=False)
+    with LocalServer() as first, LocalServer() as second:
+        yield FakeMastodonInstance(first), FakeMastodonInstance(second)
+
+
+@pytest.fixture
+def bluesky_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBlueskyAPI]:
+    """A fake Bluesky server on 127.0.0.1 (monitor.demo.bluesky_api), with its account's
+    handle and app password in the environment (and no systemd credentials or hash key
+    from the machine running the tests)."""
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("MONITOR_HASH_KEY", raising=False)
+    with LocalServer() as local:
+        api = FakeBlueskyAPI(local)
+        monkeypatch.setenv("BLUESKY_HANDLE", api.handle)
+        monkeypatch.setenv("BLUESKY_APP_PASSWORD", api.app_password)
         yield api

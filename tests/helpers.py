@@ -50,3 +50,41 @@ def our_reddit_posts() -> tuple[Any, list[dict[str, Any]]]:
 
     data = json.loads((DATA / "reddit" / "ours_posts.json").read_text(encoding="utf-8"))
     return from_iso(data["now"]), data["posts"]
+
+
+# --- recorded HTTP (YAML cassettes in ../shared) and our own API data -----------------------
+
+
+def read_yaml_cassette(path: Path) -> list[dict[str, Any]]:
+    """The exchanges of an R ``vcr`` or Python ``vcrpy`` YAML cassette, as
+    ``{"method", "uri", "status", "headers" (name -> value), "body" (text)}``."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    exchanges = []
+    for interaction in data.get("http_interactions") or data.get("interactions") or []:
+        request, response = interaction["request"], interaction["response"]
+        status = response["status"]["code"] if isinstance(response["status"], dict) else int(response["status"])
+        headers = {name: value[-1] if isinstance(value, list) else str(value)
+                   for name, value in (response.get("headers") or {}).items()}
+        body = response.get("body") or {}
+        exchanges.append({"method": request["method"].upper(), "uri": request["uri"], "status": status,
+                          "headers": headers, "body": body.get("string", "") if isinstance(body, dict) else str(body)})
+    return exchanges
+
+
+def recorded(path: Path, uri_part: str) -> Any:
+    """The Reply of the exchange in a YAML cassette whose URI contains ``uri_part``."""
+    from monitor.demo.fake_api import recorded_reply
+
+    exchange = next(e for e in read_yaml_cassette(path) if uri_part in e["uri"])
+    return recorded_reply(exchange["status"], exchange["headers"], exchange["body"])
+
+
+def our_data(folder: str, name: str) -> dict[str, Any]:
+    """One of our invented API data files in tests/data/<folder>/."""
+    import json
+
+    from tests.conftest import DATA
+
+    return json.loads((DATA / folder / name).read_text(encoding="utf-8"))

@@ -98,8 +98,15 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Serving 12 invented demo feeds on http://127.0.0.1:" in result.stdout
     assert "Serving 40 invented Reddit posts through a fake Reddit API on http://127.0.0.1:" in result.stdout
-    summary = next(line for line in result.stdout.splitlines() if line.startswith("26 sources:"))
-    assert "26 ok" in summary and "0 failed" in summary
+    assert "Serving 8 invented Hansard contributions through a fake Hansard API on http://127.0.0.1:" in result.stdout
+    assert "Serving 6 invented Mastodon posts on two fake instances" in result.stdout
+    assert "Serving 5 invented Bluesky posts through a fake Bluesky API on http://127.0.0.1:" in result.stdout
+    summary = next(line for line in result.stdout.splitlines() if line.startswith("36 sources:"))
+    assert "36 ok" in summary and "0 failed" in summary
+    hansard_new = [int(n) for n in re.findall(r"^ok\s+(\d+) new .* Hansard: ", result.stdout, re.MULTILINE)]
+    assert len(hansard_new) == 3 and sum(hansard_new) == 8  # searches share contributions: each stored once
+    assert re.search(r"^ok\s+\d+ new .* Mastodon #OnlineSafetyAct on 127\.0\.0\.1:\d+$", result.stdout, re.MULTILINE)
+    assert re.search(r"^ok\s+\d+ new .* Bluesky search: online grooming$", result.stdout, re.MULTILINE)
     assert re.search(r"^ok\s+6 new .* r/Parenting$", result.stdout, re.MULTILINE)
     assert "Reddit search: grooming instagram (r/all)" in result.stdout
     stored = int(re.search(r"(\d+) items stored", result.stdout).group(1))
@@ -114,7 +121,11 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     text = (html.parent / "digest.txt").read_text(encoding="utf-8")
     collected = int(re.search(r"([\d,]+) items collected in all", text).group(1).replace(",", ""))
     assert 20 < collected < stored  # the newest day of the corpus, not all of it
-    assert "All 26 sources are working normally." in text
+    assert "All 36 sources are working normally." in text
+    parliament = text[text.index("== In Parliament =="):text.index("== Platforms ==")]
+    assert "-- Online Grooming of Children --" in parliament and "* Helen Marlowe (Lab)" in parliament
+    assert "-- Online Safety Act 2023: Children's Codes --" in parliament  # sat the day before, collected today
+    assert "Pet Grooming" not in parliament and "Succession" not in parliament  # the tagger's noise
     # the demo's priority rule posted its alerts (sextortion on Snapchat) to the demo's own chat webhook, once
     alerts = re.search(r"^Alerts: (\d+) new \(\1 from priority rules\); \1 sent in 1 message by webhook$", result.stdout,
                        re.MULTILINE)
@@ -133,3 +144,17 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     assert {row[2] for row in reddit} == {p["subreddit"] for p in corpus}
     authors = {p["author"] for p in corpus}
     assert all(row[1] and row[1] not in authors for row in reddit)  # usernames hashed
+
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        parliament = db.execute("SELECT member, debate, relevant FROM hansard_contributions").fetchall()
+        social = db.execute("SELECT network, author_hash, relevant FROM social_posts").fetchall()
+        shared = db.execute("SELECT COUNT(*) FROM item_sources s JOIN items i ON i.id = s.item_id"
+                            " WHERE i.media = 'social' GROUP BY i.id HAVING COUNT(*) > 1").fetchall()
+    assert len(parliament) == 8  # each contribution once, however many searches found it
+    relevant = {debate for _member, debate, flag in parliament if flag}
+    assert relevant == {"Online Grooming of Children", "Online Safety Act 2023: Children's Codes"}  # not pet grooming
+    assert {row[0] for row in social} == {"mastodon", "bluesky"}
+    assert len(social) == 8  # the sensitive and opted-out posts are skipped
+    assert shared  # posts federated to both instances are one item each
+    handles = {p["handle"] for p in load_corpus()["bluesky"]} | {p["user"] for p in load_corpus()["mastodon"]}
+    assert all(row[1] and row[1] not in handles for row in social)

@@ -245,3 +245,114 @@ query = "grooming, instagram!"
         f"{where}: reddit.searches[2]: the same search as reddit.searches[0] (query and subreddit must differ"
         " in letters or digits)",
     ]
+
+
+SOCIAL = """
+[storage]
+path = "{db}"
+
+[hansard]
+{hansard}
+
+[[hansard.searches]]
+query = "grooming"
+
+[[hansard.searches]]
+query = '"Online Safety Act"'
+
+[mastodon]
+{mastodon}
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "OnlineSafetyAct"
+
+[[mastodon.hashtags]]
+instance = "https://fosstodon.org/"
+tag = "OnlineSafety"
+tags = ["uk"]
+
+[bluesky]
+{bluesky}
+
+[[bluesky.searches]]
+query = "online grooming"
+"""
+
+
+def test_parliament_and_social_sections_load_with_their_defaults_and_become_sources(tmp_path):
+    from monitor.sources import sources_from_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky=""), encoding="utf-8")
+    config = load_config(path)
+    assert config.hansard.api_url == "https://hansard-api.parliament.uk"
+    assert (config.hansard.lookback_days, config.hansard.overlap_days) == (14, 3)
+    assert (config.mastodon.include_sensitive, config.mastodon.hash_authors, config.mastodon.respect_opt_outs) == (
+        False, True, True)
+    assert config.bluesky.api_url == "https://bsky.social"
+    assert (config.bluesky.handle_env, config.bluesky.app_password_env) == ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+    sources = {s.id: s for s in sources_from_config(config)}
+    assert set(sources) == {"hansard:grooming", "hansard:online-safety-act", "mastodon:mastodon-social-onlinesafetyact",
+                            "mastodon:fosstodon-org-onlinesafety", "bluesky:online-grooming"}
+    assert [sources[i].media for i in sorted(sources)] == ["social", "parliament", "parliament", "social", "social"]
+    toot = sources["mastodon:mastodon-social-onlinesafetyact"]
+    assert toot.options == {"instance": "https://mastodon.social", "tag": "OnlineSafetyAct"}  # a bare host: https
+    assert toot.name == "Mastodon #OnlineSafetyAct on mastodon.social"
+    assert toot.url == "https://mastodon.social/tags/OnlineSafetyAct"
+    assert sources["mastodon:fosstodon-org-onlinesafety"].tags == ("uk",)
+    assert sources["hansard:online-safety-act"].url == (
+        "https://hansard.parliament.uk/search/Contributions?searchTerm=%22Online+Safety+Act%22")
+    assert sources["bluesky:online-grooming"].url == "https://bsky.app/search?q=online+grooming"
+
+
+@pytest.mark.parametrize("section, line, expected", [
+    ("hansard", "overlap_days = -1", "hansard.overlap_days: must be 0 or more"),
+    ("hansard", 'api_url = "hansard-api.parliament.uk"', "hansard.api_url: not an http(s) URL"),
+    ("mastodon", 'include_sensitive = "yes"', "mastodon.include_sensitive: expected true or false, got str 'yes'"),
+    ("bluesky", 'app_password = "hunter2"', "bluesky.app_password: unknown key (expected one of: api_url, "
+                                            "app_password_env, handle_env, hash_authors, include_sensitive, "
+                                            "respect_opt_outs, searches, web_url)"),
+    ("bluesky", 'handle_env = "my handle"',
+     "bluesky.handle_env: must be the name of an environment variable (letters, digits, _)"),
+])
+def test_parliament_and_social_settings_are_checked_with_dotted_keys(tmp_path, section, line, expected):
+    sections = {"hansard": "", "mastodon": "", "bluesky": ""}
+    sections[section] = line
+    text = SOCIAL.format(db=tmp_path / "x.db", **sections)
+    assert problems(tmp_path, text) == [f"{tmp_path / 'config.toml'}: {expected}"]
+
+
+def test_hashtags_instances_and_duplicate_searches_are_checked(tmp_path):
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky="") + """
+[[mastodon.hashtags]]
+instance = "ftp://mastodon.social"
+tag = "#OnlineSafety"
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "online safety"
+"""
+    where = tmp_path / "config.toml"
+    assert problems(tmp_path, text) == [
+        f"{where}: mastodon.hashtags[2].instance: not an instance (a host name such as mastodon.social, or a base"
+        " URL such as https://mastodon.social)",
+        f"{where}: mastodon.hashtags[2].tag: write the tag without # (e.g. 'OnlineSafety')",
+        f"{where}: mastodon.hashtags[3].tag: not a hashtag (letters, digits and _ only)",
+    ]
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky="") + """
+[[mastodon.hashtags]]
+instance = "https://mastodon.social"
+tag = "onlinesafetyact"
+
+[[bluesky.searches]]
+query = "Online grooming!"
+
+[[hansard.searches]]
+query = "GROOMING"
+"""
+    assert problems(tmp_path, text) == [
+        f"{where}: hansard.searches[2]: the same search as hansard.searches[0] (queries must differ in letters or digits)",
+        f"{where}: mastodon.hashtags[2]: the same hashtag on the same instance as mastodon.hashtags[0]",
+        f"{where}: bluesky.searches[1]: the same search as bluesky.searches[0] (queries must differ in letters or digits)",
+    ]

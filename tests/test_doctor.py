@@ -139,3 +139,32 @@ def test_credentials_are_reported_present_or_missing_but_never_shown(tmp_path, m
     lines += [c.line() for c in check_credentials(config, store)]
     assert lines[-1] == "OK    credentials: REDDIT_CLIENT_SECRET (for reddit.client_secret_env) is present"
     assert not any("s3cr3t" in line for line in lines)
+
+
+def test_the_network_check_fetches_parliament_and_social_sources_and_stores_nothing(
+        hansard_api, mastodon_instances, bluesky_api, make_config, monkeypatch):
+    from datetime import datetime, timezone
+
+    from monitor.doctor import check_network
+    from tests.helpers import our_data
+
+    for result in our_data("parliament", "ours_contributions.json")["results"]:
+        hansard_api.add(result)
+    instance, _other = mastodon_instances
+    for status in our_data("mastodon", "ours_statuses.json")["statuses"]:
+        instance.add_status(status)
+    for post in our_data("bluesky", "ours_posts.json")["posts"]:
+        bluesky_api.add_post(post)
+    sections = dict(hansard={"api_url": hansard_api.base_url, "lookback_days": 400, "searches": [{"query": "grooming"}]},
+                    mastodon={"hashtags": [{"instance": instance.base_url, "tag": "OnlineSafety"}]},
+                    bluesky={"api_url": bluesky_api.base_url, "searches": [{"query": "grooming"}]})
+    config = make_config(**sections)
+    now = datetime(2026, 3, 12, 9, tzinfo=timezone.utc)
+    lines = sorted(check.line() for check in check_network(config, now))
+    assert lines[0].startswith("OK    network Bluesky search: grooming: 5 items in ")
+    assert lines[1].startswith("OK    network Hansard: grooming: ")
+    assert lines[2].startswith(f"OK    network Mastodon #OnlineSafety on {instance.host}: 3 items in ")
+    assert not (Path(config.storage.path).exists() or Path(f"{config.storage.path}.hash-key").exists())
+    monkeypatch.delenv("BLUESKY_HANDLE")
+    (bluesky,) = [c.line() for c in check_network(config, now) if "Bluesky" in c.line()]
+    assert bluesky.startswith("FAIL  network Bluesky search: grooming: Bluesky credentials missing: BLUESKY_HANDLE")

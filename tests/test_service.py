@@ -236,3 +236,36 @@ def test_without_reddit_credentials_news_is_still_collected_and_the_problem_said
     problems = [r.getMessage() for r in caplog.records if "REDDIT_CLIENT_SECRET" in r.getMessage()]
     assert len(problems) == 1 and "provide them and restart" in problems[0]
     assert reddit_api.api_calls() == []
+
+
+def test_the_service_polls_parliament_and_social_sources_and_says_once_when_bluesky_cannot_log_in(
+        reddit_api, hansard_api, bluesky_api, mastodon_instances, make_config, monkeypatch, caplog):
+    """Hansard, Mastodon and Bluesky ride the collect job; missing Bluesky secrets neither
+    stop Reddit's jobs nor fill the log with one warning a cycle."""
+    from tests.helpers import our_data
+
+    monkeypatch.delenv("BLUESKY_APP_PASSWORD")
+    for result in our_data("parliament", "ours_contributions.json")["results"]:
+        hansard_api.add(dict(result, SittingDate=datetime.now(timezone.utc).strftime("%Y-%m-%dT00:00:00")))
+    instance, _other = mastodon_instances
+    for status in our_data("mastodon", "ours_statuses.json")["statuses"]:
+        instance.add_status(status)
+    reddit_api.add_post(invented_reddit_post(1, datetime.now(timezone.utc) - timedelta(hours=1)))
+    config = make_config(schedule=FAST, service={"tick_seconds": 0.2},
+                         reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]),
+                         hansard={"api_url": hansard_api.base_url, "searches": [{"query": "grooming"}]},
+                         mastodon={"hashtags": [{"instance": instance.base_url, "tag": "OnlineSafety"}]},
+                         bluesky={"api_url": bluesky_api.base_url, "searches": [{"query": "grooming"}]})
+    service = Service(config, notifier=Notifier(environ={}))
+    service.start()
+    try:
+        assert service.job_names() == ["collect", "reddit", "recheck", "maintenance"]  # Reddit's jobs still run
+        wait_until(lambda: query(config.storage.path, "SELECT media, COUNT(*) FROM items GROUP BY media ORDER BY media")
+                   == [("parliament", 5), ("reddit", 1), ("social", 3)], 30, "every kind of source")
+        wait_until(lambda: service.stats["collect"].runs >= 4, 20, "a few more cycles")
+    finally:
+        assert service.stop()
+    problems = [r.getMessage() for r in caplog.records if "BLUESKY_APP_PASSWORD" in r.getMessage()]
+    assert len(problems) == 2, problems  # the service's start-up line, and one from the first cycle
+    assert "Bluesky sources are not collected; provide them and restart" in problems[0]
+    assert bluesky_api.calls() == []

@@ -8,6 +8,8 @@ import click
 
 from monitor.cli._base import Context, handle_errors, main, pass_context
 
+SERVICES = {"reddit_subreddit": "Reddit", "reddit_search": "Reddit", "hansard": "Hansard", "mastodon": "the instance",
+            "bluesky": "Bluesky"}
 STATUS_LABEL = {"ok": "ok", "not_modified": "not modified", "failed": "FAILED", "skipped": "skipped"}
 
 
@@ -87,7 +89,8 @@ def stats(ctx: Context) -> None:
             if row["gone_at"]:
                 click.echo(f"{'':>8}gone since {row['gone_at']}: the server answered 410; fix or remove its URL")
             elif row["failures"]:
-                what = "rate limited by Reddit" if row["last_http_status"] == 429 else (
+                service = SERVICES.get(row["kind"], "the server")
+                what = f"rate limited by {service}" if row["last_http_status"] == 429 else (
                     f"{row['failures']} consecutive failure(s)")
                 click.echo(
                     f"{'':>8}{what}, backing off until {row['next_due_at']}; "

@@ -17,14 +17,16 @@ def demo(db_path: Path) -> None:
     """Run the pipeline offline on the project's invented demo corpus.
 
     Serves a dozen invented news feeds (relevant stories and look-alike noise:
-    dog grooming, beard care, ski pistes ...), a news-search endpoint and 40
+    dog grooming, beard care, ski pistes ...), a news-search endpoint, 40
     invented Reddit posts (through a fake Reddit API that the real praw reads
-    with dummy credentials) on 127.0.0.1, collects and tags them into a fresh
-    database, posts the alerts of one priority rule (sextortion on Snapchat) to a
-    chat webhook it serves itself and prints them, builds the daily digest (HTML,
-    text and chart under db/demo-digest/) and prints where to open it. Needs no configuration file,
-    no credentials and no internet. Every outlet, person, username and figure
-    in the corpus is fictional.
+    with dummy credentials), invented Hansard contributions, Mastodon posts (on
+    two fake instances) and Bluesky posts (through fake APIs) on 127.0.0.1,
+    collects and tags them into a fresh database, posts the alerts of one priority
+    rule (sextortion on Snapchat) to a chat webhook it serves itself and prints
+    them, builds the daily digest (HTML, text and chart under db/demo-digest/, with
+    its "In Parliament" section) and prints where to open it. Needs no configuration file, no credentials and no
+    internet. Every outlet, person, member of Parliament, username and figure in
+    the corpus is fictional.
     """
     from monitor.demo import run_demo
 

@@ -3,14 +3,18 @@
 ``DemoSite`` puts the corpus on a :class:`~monitor.demo.server.LocalServer` (one feed per
 outlet, a news-search endpoint for ``[[queries]]``, and article pages); ``DemoReddit``
 serves the corpus' invented Reddit posts through a fake Reddit API on a second local
-server, read by the real praw; ``demo_config`` builds a configuration pointing at both;
-``run_demo`` collects (and tags) into a fresh database, posts the alerts of one priority
-rule to a chat webhook it serves itself (``DemoChat``) and builds the daily digest.
+server, read by the real praw; ``DemoParliament``, ``DemoMastodon`` (two instances that
+federate some posts) and ``DemoBluesky`` serve its invented Hansard contributions,
+Mastodon statuses and Bluesky posts through fake APIs of their own; ``demo_config``
+builds a configuration pointing at all of them; ``run_demo`` collects (and tags)
+into a fresh database, posts the alerts of one priority rule to a chat webhook it
+serves itself (``DemoChat``) and builds the daily digest.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,15 +22,21 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.config import Config, config_from_dict
+from monitor.demo.bluesky_api import FakeBlueskyAPI
 from monitor.demo.corpus import (
     DemoEntry,
     article_page,
+    bluesky_post,
     entries,
+    hansard_contribution,
     load_corpus,
+    mastodon_status,
     reddit_post,
     render_feed,
     render_rss,
 )
+from monitor.demo.hansard_api import FakeHansardAPI
+from monitor.demo.mastodon_api import FakeMastodonInstance
 from monitor.demo.reddit_api import FakeRedditAPI
 from monitor.demo.server import LocalServer, Reply, Request, static
 from monitor.types import utcnow
@@ -69,6 +79,73 @@ class DemoReddit:
             "subreddits": [{"name": name} for name in DEMO_SUBREDDITS],
             "searches": [{"query": query} for query in DEMO_REDDIT_SEARCHES],
         }
+
+
+DEMO_HANSARD_SEARCHES = ["grooming", '"Online Safety Act"', "sextortion"]
+DEMO_HASHTAGS = ["OnlineSafetyAct", "OnlineSafety"]
+DEMO_BLUESKY_SEARCHES = ["online grooming", "Online Safety Act", "sextortion"]
+
+
+class DemoParliament:
+    """The corpus' invented Hansard contributions behind a fake Hansard API, which also
+    serves the debate pages the items link to."""
+
+    def __init__(self, server: LocalServer, now: datetime, corpus: dict[str, Any] | None = None):
+        self.corpus = corpus or load_corpus()
+        self.api = FakeHansardAPI(server)
+        for contribution in self.corpus.get("hansard", []):
+            self.api.add(hansard_contribution(contribution, now))
+
+    def config_section(self) -> dict[str, Any]:
+        return {"api_url": self.api.base_url, "web_url": self.api.base_url,
+                "searches": [{"query": query} for query in DEMO_HANSARD_SEARCHES]}
+
+
+class DemoMastodon:
+    """The corpus' invented statuses on two fake instances: each post lives on its home
+    instance, and some are federated to the other one too (same ``uri``, another id)."""
+
+    def __init__(self, servers: tuple[LocalServer, LocalServer], now: datetime,
+                 corpus: dict[str, Any] | None = None):
+        self.corpus = corpus or load_corpus()
+        self.instances = {"a": FakeMastodonInstance(servers[0]), "b": FakeMastodonInstance(servers[1])}
+        for post in self.corpus.get("mastodon", []):
+            home = self.instances[post["home"]]
+            local = home.add_status({"created_at": mastodon_status(post, now, home.base_url, "0")["created_at"]})
+            status = mastodon_status(post, now, home.base_url, local)
+            home.statuses[int(local)] = status
+            for other in post.get("also_on", []):
+                copy = dict(status, account=dict(status["account"], acct=f"{post['user']}@{home.host}"))
+                self.instances[other].add_status(copy)
+
+    @property
+    def statuses(self) -> int:
+        return len(self.corpus.get("mastodon", []))
+
+    def config_section(self) -> dict[str, Any]:
+        return {"hashtags": [{"instance": instance.base_url, "tag": tag}
+                             for instance in self.instances.values() for tag in DEMO_HASHTAGS]}
+
+
+class DemoBluesky:
+    """The corpus' invented Bluesky posts behind a fake Bluesky server, with a dummy
+    account that exists only for the demo (see :meth:`secret`)."""
+
+    HANDLE = "monitor-demo.demo.test"
+    APP_PASSWORD = "demo-demo-demo-demo"
+
+    def __init__(self, server: LocalServer, now: datetime, corpus: dict[str, Any] | None = None):
+        self.corpus = corpus or load_corpus()
+        self.api = FakeBlueskyAPI(server, handle=self.HANDLE, app_password=self.APP_PASSWORD)
+        for post in self.corpus.get("bluesky", []):
+            self.api.add_post(bluesky_post(post, now))
+
+    def secret(self, name: str) -> str | None:
+        return {"BLUESKY_HANDLE": self.HANDLE, "BLUESKY_APP_PASSWORD": self.APP_PASSWORD}.get(name)
+
+    def config_section(self) -> dict[str, Any]:
+        return {"api_url": self.api.base_url, "web_url": self.api.base_url,
+                "searches": [{"query": query} for query in DEMO_BLUESKY_SEARCHES]}
 
 
 class DemoSite:
@@ -116,9 +193,11 @@ class DemoSite:
 
 
 def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | None = None,
-                reddit: DemoReddit | None = None) -> Config:
+                reddit: DemoReddit | None = None, parliament: DemoParliament | None = None,
+                mastodon: DemoMastodon | None = None, bluesky: DemoBluesky | None = None) -> Config:
     """A configuration that polls every demo feed and the demo news search, and with
-    ``reddit`` the demo subreddits and Reddit searches."""
+    ``reddit`` / ``parliament`` / ``mastodon`` / ``bluesky`` the demo's subreddits and
+    Reddit searches, Hansard searches, hashtags and Bluesky searches."""
     data: dict[str, Any] = {
         "storage": {"path": str(db_path)},
         "http": {"user_agent": "monitor-demo/0.1 (offline demo; +http://127.0.0.1/)", "timeout": 20.0},
@@ -126,8 +205,9 @@ def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | Non
         "feeds": [{"name": feed["name"], "url": site.feed_urls[feed["slug"]]} for feed in site.corpus["feeds"]],
         "queries": [{"name": name, "terms": terms} for name, terms in DEMO_QUERIES],
     }
-    if reddit is not None:
-        data["reddit"] = reddit.config_section()
+    for key, demo in (("reddit", reddit), ("hansard", parliament), ("mastodon", mastodon), ("bluesky", bluesky)):
+        if demo is not None:
+            data[key] = demo.config_section()
     for key, value in (extra or {}).items():
         data[key] = value
     return config_from_dict(data, "<demo>")
@@ -201,24 +281,41 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
             os.remove(candidate)
     end, digest_settings = demo_digest_settings(now or utcnow(), db_path)
     corpus_now = end - timedelta(minutes=1)  # every item inside the digest's day, the newest too
-    with LocalServer() as server, LocalServer() as reddit_server:
+    with ExitStack() as stack:
+        server, reddit_server, hansard_server, bluesky_server, *mastodon_servers = (
+            stack.enter_context(LocalServer()) for _ in range(6))
         site = DemoSite(server, corpus_now)
         reddit = DemoReddit(reddit_server, corpus_now, site.corpus)
+        parliament = DemoParliament(hansard_server, corpus_now, site.corpus)
+        mastodon = DemoMastodon((mastodon_servers[0], mastodon_servers[1]), corpus_now, site.corpus)
+        bluesky = DemoBluesky(bluesky_server, corpus_now, site.corpus)
         chat = DemoChat(server)
-        config = demo_config(site, db_path, extra={"digest": digest_settings, "alerts": DEMO_ALERTS}, reddit=reddit)
-
-        def secret(name: str) -> str | None:  # the demo's own, never the environment's
-            return chat.url if name == DEMO_WEBHOOK_ENV else reddit.secret(name)
-
+        config = demo_config(site, db_path, extra={"digest": digest_settings, "alerts": DEMO_ALERTS}, reddit=reddit,
+                             parliament=parliament, mastodon=mastodon, bluesky=bluesky)
         echo(f"Serving {len(site.corpus['feeds'])} invented demo feeds on {server.base_url}")
         echo(f"Serving {len(reddit.api.posts)} invented Reddit posts through a fake Reddit API on"
              f" {reddit.api.base_url}")
-        with open_monitor(config, secret=secret, clock=lambda: max(utcnow(), end)) as monitor:
+        echo(f"Serving {len(parliament.api.contributions)} invented Hansard contributions through a fake Hansard"
+             f" API on {parliament.api.base_url}")
+        echo(f"Serving {mastodon.statuses} invented Mastodon posts on two fake instances"
+             f" ({', '.join(i.base_url for i in mastodon.instances.values())})")
+        echo(f"Serving {len(bluesky.api.posts)} invented Bluesky posts through a fake Bluesky API on"
+             f" {bluesky.api.base_url}")
+
+        def secret(name: str) -> str | None:  # the demo's own, never the environment's
+            if name == DEMO_WEBHOOK_ENV:
+                return chat.url
+            return reddit.secret(name) or bluesky.secret(name)
+
+        # Collected inside the digest's day (as a service polling all day would have), built at its end.
+        clock = [corpus_now]
+        with open_monitor(config, secret=secret, clock=lambda: clock[0]) as monitor:
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
             for note in report.notes:
                 echo(note)
             items = monitor.store.count_items()
+            clock[0] = max(utcnow(), end)
             digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
     echo(f"{items} items stored in {db_path}")
     head = digest.digest.headline

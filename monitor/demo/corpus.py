@@ -8,6 +8,7 @@ shipping anyone else's articles.
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -171,3 +172,107 @@ def urlsplit_host(url: str) -> str:
     from urllib.parse import urlsplit
 
     return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def hansard_contribution(contribution: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An invented corpus contribution in the Hansard API's result shape."""
+    # days_ago 0: the sitting whose noon is in the 24 hours before ``now`` (the digest's day)
+    sitting = (now - timedelta(days=float(contribution["days_ago"]), hours=12)).date()
+    text = contribution["text"]
+    return {
+        "MemberName": contribution["member"],
+        "MemberId": contribution["member_id"],
+        "AttributedTo": contribution["attributed_to"],
+        "ItemId": 90_000_000 + int(contribution["id"][-3:]),
+        "ContributionExtId": contribution["id"],
+        "ContributionText": " " + text[:250],
+        "ContributionTextFull": text,
+        "HRSTag": "hs_Para",
+        "HansardSection": None,
+        "Timecode": None,
+        "DebateSection": contribution["debate"],
+        "DebateSectionId": 9_000_000 + int(contribution["debate_id"][-3:]),
+        "DebateSectionExtId": contribution["debate_id"],
+        "SittingDate": f"{sitting.isoformat()}T00:00:00",
+        "Section": contribution["section"],
+        "House": contribution["house"],
+        "OrderInDebateSection": contribution["order"],
+        "DebateSectionOrder": contribution["debate_order"],
+        "Rank": 100 - contribution["order"],
+    }
+
+
+def mastodon_status(post: dict[str, Any], now: datetime, home: str, local_id: str) -> dict[str, Any]:
+    """An invented corpus post as a Mastodon status of its home instance (base URL
+    ``home``), with the id that instance gave it."""
+    created = now - timedelta(hours=float(post["hours_ago"]))
+    user = post["user"]
+    return {
+        "id": local_id,
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "sensitive": bool(post.get("sensitive")),
+        "spoiler_text": post.get("spoiler_text", ""),
+        "visibility": "public",
+        "language": "en",
+        "uri": f"{home}/users/{user}/statuses/{local_id}",
+        "url": f"{home}/@{user}/{local_id}",
+        "replies_count": post.get("replies", 0),
+        "reblogs_count": post.get("reblogs", 0),
+        "favourites_count": post.get("favourites", 0),
+        "edited_at": None,
+        "content": post["content"].replace("{home}", home),
+        "reblog": None,
+        "account": {
+            "id": str(zlib.crc32(user.encode("utf-8"))),
+            "username": user,
+            "acct": user,
+            "display_name": user,
+            "bot": False,
+            "noindex": bool(post.get("noindex")),
+            "note": f"<p>{escape(NOTICE)}</p>",
+            "url": f"{home}/@{user}",
+            "uri": f"{home}/users/{user}",
+        },
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [{"name": tag.lower(), "url": f"{home}/tags/{tag.lower()}"} for tag in post.get("tags", [])],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+    }
+
+
+def bluesky_post(post: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An invented corpus post as a Bluesky postView (what searchPosts returns)."""
+    created = now - timedelta(hours=float(post["hours_ago"]))
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    text = post["text"]
+    record: dict[str, Any] = {"$type": "app.bsky.feed.post", "createdAt": stamp, "text": text,
+                              "langs": post.get("langs", ["en"])}
+    link = post.get("link")
+    if link:
+        start = text.encode("utf-8").index(link["start"].encode("utf-8"))
+        record["facets"] = [{"features": [{"$type": "app.bsky.richtext.facet#link", "uri": link["uri"]}],
+                             "index": {"byteStart": start, "byteEnd": start + len(link["start"].encode("utf-8"))}}]
+    if post.get("reply"):
+        parent = {"cid": "bafyinventeddemoparent", "uri": f"at://{post['did']}/app.bsky.feed.post/3demoparent01"}
+        record["reply"] = {"parent": parent, "root": parent}
+    author_labels = []
+    if post.get("no_unauthenticated"):
+        author_labels.append({"src": post["did"], "uri": f"at://{post['did']}/app.bsky.actor.profile/self",
+                              "val": "!no-unauthenticated", "cts": stamp})
+    return {
+        "uri": f"at://{post['did']}/app.bsky.feed.post/{post['rkey']}",
+        "cid": "bafyinventeddemo" + post["rkey"],
+        "author": {"did": post["did"], "handle": post["handle"], "displayName": post["handle"].split(".")[0],
+                   "labels": author_labels, "createdAt": "2024-01-01T00:00:00.000Z"},
+        "record": record,
+        "replyCount": post.get("replies", 0),
+        "repostCount": post.get("reposts", 0),
+        "likeCount": post.get("likes", 0),
+        "quoteCount": 0,
+        "indexedAt": stamp,
+        "labels": [],
+    }

@@ -13,7 +13,10 @@ Editorial rules, in one place:
   number of outlets that carried it and a link per outlet.
 - Top stories are grouped by each story's main topic (the first topic the tagger
   stored), most widely carried first, then newest. Reddit threads have their own
-  section.
+  section; so has Parliament ("In Parliament": who said what, grouped by debate,
+  each contribution in the first digest after it reached Hansard, with the passage
+  of the speech that is about the campaign's subjects). Social media posts are
+  stories like news, under their network's name.
 - Platform shares count stories, not copies: "Snapchat named in 3 of 8 grooming
   stories today". The grooming topics are configurable (``platform_topics``).
 """
@@ -47,6 +50,10 @@ AVERAGE_DAYS = 7
 MIN_HISTORY_ITEMS = 5  # fewer items than this in 28 days: too little rhythm to call a source silent
 NEW_SOURCE_GRACE = timedelta(days=7)
 SECTION_ORDER = ("grooming", "grooming_gangs", "sextortion", "csam", "child_online_safety", "legislation")
+OWN_SECTIONS = ("reddit", "parliament")  # media shown in sections of their own, not among the top stories
+DEBATES_SHOWN = 8
+CONTRIBUTIONS_SHOWN = 6  # per debate
+PASSAGE_MAX = 400
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -182,6 +189,38 @@ class Thread:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """One member's contribution to a debate: who, what (a passage of it), where to read it."""
+
+    speaker: str  # "Helen Marlowe (Lab)"
+    role: str | None  # an office the speaker spoke in ("The Minister for Safeguarding"), if any
+    passage: str  # the part of what they said that is about the campaign's subjects
+    url: str | None  # the contribution in Hansard
+    topic_ids: tuple[str, ...]
+    platform_ids: tuple[str, ...]
+    law_ids: tuple[str, ...]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Display names of its platforms and laws, then its topics (the catch-all left out)."""
+        return (tuple(platform_name(p) for p in self.platform_ids) + tuple(law_name(x) for x in self.law_ids)
+                + tuple(topic_name(t) for t in self.topic_ids if t != "child_online_safety"))
+
+
+@dataclass(frozen=True)
+class Debate:
+    """A debate with the relevant contributions made in it, in the order they were made."""
+
+    title: str
+    house: str  # "House of Commons", "House of Lords"
+    section: str | None  # "Westminster Hall", "Lords Chamber" ...
+    sitting: date
+    url: str | None  # the debate in Hansard
+    contributions: tuple[Contribution, ...]
+    more: int  # relevant contributions not shown
+
+
+@dataclass(frozen=True)
 class SourceProblem:
     name: str
     state: str  # gone | failing | silent
@@ -215,6 +254,8 @@ class Digest:
     figures: tuple[QuotedFigure, ...]
     more_figures: int
     threads: tuple[Thread, ...]
+    parliament: tuple[Debate, ...]
+    more_debates: int
     health: tuple[SourceProblem, ...]
     sources_checked: int
     chart: ChartData
@@ -295,6 +336,15 @@ def outlet_of(row: ItemRow) -> str:
 def _outlet_of(row: ItemRow) -> str:
     if row.media == "reddit":
         return community(row)
+    if row.media == "parliament":
+        return speaker_of(row)[0]
+    if row.media == "social":
+        network = row.extra.get("network")
+        if network == "bluesky":
+            return "Bluesky"
+        if network == "mastodon":
+            url = safe_url(row.url)
+            return f"Mastodon ({urlsplit(url).hostname})" if url else "Mastodon"
     if row.source_kind == "feed":
         return short(row.source_name, 60)
     if row.feed_name:
@@ -402,11 +452,12 @@ def with_summary(story: Story, leads: dict[str, ItemRow]) -> Story:
 
 def topic_sections(stories: Sequence[Story], limit: int, leads: dict[str, ItemRow] | None = None
                    ) -> tuple[TopicSection, ...]:
-    """News (not Reddit) stories under their main topic, in the campaign's topic order;
-    the first ``limit`` of each are shown, with their summaries."""
+    """Stories under their main topic, in the campaign's topic order (Reddit threads and
+    contributions in Parliament have sections of their own); the first ``limit`` of
+    each are shown, with their summaries."""
     by_topic: dict[str, list[Story]] = defaultdict(list)
     for story in stories:
-        if story.media != "reddit":
+        if story.media not in OWN_SECTIONS:
             by_topic[story.main_topic].append(story)
     order = list(SECTION_ORDER) + sorted(t for t in by_topic if t not in SECTION_ORDER)
     return tuple(
@@ -418,14 +469,18 @@ def topic_sections(stories: Sequence[Story], limit: int, leads: dict[str, ItemRo
 
 
 def law_sections(stories: Sequence[Story], data: DigestData) -> tuple[LawSection, ...]:
-    """Mentions per law: the stories (news and Reddit) naming it, most mentioned law first."""
+    """Mentions per law: the stories (news, Reddit and social media; Parliament has its
+    own section) naming it, most mentioned law first."""
     sections: dict[str, list[Story]] = defaultdict(list)
     for story in stories:
+        if story.media == "parliament":
+            continue
         for law in story.law_ids:
             sections[law].append(story)
     items: Counter[str] = Counter()
     for row in data.items:
-        items.update(set(row.legislation))
+        if row.media != "parliament":
+            items.update(set(row.legislation))
     order = sorted(sections, key=lambda law: (-len(sections[law]), law == "other", law_name(law)))
     return tuple(LawSection(law, law_name(law), tuple(sections[law]), items[law]) for law in order)
 
@@ -567,6 +622,111 @@ def reddit_threads(data: DigestData, window: Window) -> tuple[Thread, ...]:
     )
 
 
+# --- Parliament ------------------------------------------------------------------------------
+
+HOUSE_NAMES = {"commons": "House of Commons", "lords": "House of Lords"}
+_LAST_BRACKET = re.compile(r"\(([^()]*)\)\s*$")
+# A sentence ends at . ! or ? before a capital, but not after the abbreviations debates are
+# full of ("the hon. Member", "Mr. Speaker").
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bhon\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)"
+                           r"(?<!\bNo\.)(?<!\bRt\.)\s+(?=[\"'“‘(A-Z0-9])")
+# What makes a passage of a long speech worth quoting: the campaign's subjects.
+SUBJECT_WORDS = ("groom", "sextort", "abuse", "exploit", "online safety", "ofcom", "child", "young people",
+                 "teenage", "platform", "social media")
+
+
+def speaker_of(row: ItemRow) -> tuple[str, str | None]:
+    """(``Helen Marlowe (Lab)``, an office or None) from a contribution's stored fields."""
+    extra = row.extra
+    member = short(extra.get("member") if isinstance(extra.get("member"), str) else "", 80)
+    party = short(extra.get("party") if isinstance(extra.get("party"), str) else "", 20)
+    attributed = short(extra.get("attributed_to") if isinstance(extra.get("attributed_to"), str) else "", 200)
+    if not member:
+        return attributed or "Unattributed speaker", None
+    # "The Minister for Safeguarding (Nadia Quill)", "The Minister of State, Home Office (Lord
+    # Hanson of Flint) (Lab)": an office with the speaker's name in brackets after it.
+    rest = attributed
+    if party and rest.endswith(f"({party})"):
+        rest = rest[: -len(party) - 2].rstrip()
+    bracket = _LAST_BRACKET.search(rest)
+    role = None
+    if bracket and member.casefold() in bracket.group(1).casefold() and rest[: bracket.start()].strip():
+        role = short(rest[: bracket.start()], 120)
+    return (f"{member} ({party})" if party else member), role
+
+
+def passage(text: str, words: Iterable[str], limit: int = PASSAGE_MAX) -> str:
+    """The sentences of a speech that are about the campaign's subjects: from the first
+    sentence naming one of ``words`` on, up to ``limit`` characters (the speech's start
+    when none does). Hansard speeches run to pages; the digest quotes the part that matters."""
+    clean = clean_text(text)
+    if len(clean) <= limit:
+        return clean
+    sentences = _SENTENCE_END.split(clean)
+    lowered = [sentence.casefold() for sentence in sentences]
+    wanted = [w.casefold() for w in words if w]
+    start = next((i for i, sentence in enumerate(lowered) if any(w in sentence for w in wanted)), 0)
+    chosen = " ".join(sentences[start:])
+    prefix = "… " if start else ""
+    return prefix + short(chosen, limit - len(prefix))
+
+
+def _sitting(row: ItemRow) -> date:
+    value = row.extra.get("sitting_date")
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else row.published_at.date()
+    except ValueError:
+        return row.published_at.date()
+
+
+def _debate_url(url: str | None) -> str | None:
+    safe = safe_url(url)
+    return safe.split("#", 1)[0] if safe else None
+
+
+def parliament_debates(rows: Sequence[ItemRow]) -> tuple[list[Debate], int]:
+    """Relevant contributions grouped by debate: who said what, in the order they spoke.
+
+    Debates with the most relevant contributions come first, then the latest sittings;
+    at most :data:`DEBATES_SHOWN` debates and :data:`CONTRIBUTIONS_SHOWN` contributions
+    each are shown (the rest are counted). Returns (debates, debates not shown).
+    """
+    groups: dict[tuple[str, ...], list[ItemRow]] = defaultdict(list)
+    for row in rows:
+        debate_id = row.extra.get("debate_id")
+        key = ((debate_id,) if isinstance(debate_id, str) and debate_id
+               else (str(row.extra.get("debate")), str(row.extra.get("house")), _sitting(row).isoformat()))
+        groups[key].append(row)
+    debates = []
+    for members in groups.values():
+        members.sort(key=lambda r: (_order(r), r.published_at, r.id))
+        first = members[0]
+        house = clean_text(str(first.extra.get("house") or ""))
+        contributions = []
+        for row in members[:CONTRIBUTIONS_SHOWN]:
+            speaker, role = speaker_of(row)
+            words = SUBJECT_WORDS + tuple(platform_name(p) for p in row.platforms) + tuple(
+                law_name(x).split(" (")[0] for x in row.legislation)
+            contributions.append(Contribution(speaker, role, passage(row.text, words), safe_url(row.url),
+                                              row.topics, row.platforms, row.legislation))
+        debates.append(Debate(
+            title=short(str(first.extra.get("debate") or first.title), TITLE_MAX) or "(untitled debate)",
+            house=HOUSE_NAMES.get(house.casefold(), short(house, 40) or "Parliament"),
+            section=short(str(first.extra.get("section") or ""), 60) or None,
+            sitting=_sitting(first),
+            url=_debate_url(first.url),
+            contributions=tuple(contributions),
+            more=max(0, len(members) - CONTRIBUTIONS_SHOWN),
+        ))
+    debates.sort(key=lambda d: (-(len(d.contributions) + d.more), -d.sitting.toordinal(), d.title))
+    return debates[:DEBATES_SHOWN], max(0, len(debates) - DEBATES_SHOWN)
+
+
+def _order(row: ItemRow) -> int:
+    order = row.extra.get("order")
+    return order if isinstance(order, int) and not isinstance(order, bool) else 1_000_000
+
+
 # --- source health --------------------------------------------------------------------------
 
 
@@ -700,6 +860,7 @@ def build_digest(data: DigestData, window: Window, config: DigestConfig, now: da
     head = headline(data, stories, window)
     complete = now >= window.end
     figures, more_figures = quoted_figures(data, window)
+    debates, more_debates = parliament_debates(data.parliament)
     return Digest(
         window=window,
         generated_at=_local(now, window.timezone),
@@ -712,6 +873,8 @@ def build_digest(data: DigestData, window: Window, config: DigestConfig, now: da
         figures=tuple(figures),
         more_figures=more_figures,
         threads=reddit_threads(data, window),
+        parliament=tuple(debates),
+        more_debates=more_debates,
         health=source_problems(data.sources, now, config),
         sources_checked=len(data.sources),
         chart=chart_data(data, window, config),

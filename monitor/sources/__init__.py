@@ -4,9 +4,9 @@ pure clean-up every collector shares, and one module per kind of source (``feeds
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
-from monitor.config import Config
+from monitor.config import Config, instance_base
 from monitor.sources.normalise import slugify
 from monitor.types import Source
 
@@ -29,6 +29,9 @@ def sources_from_config(config: Config) -> list[Source]:
                    tags=query.tags, options={"terms": query.terms})
         )
     sources += reddit_sources(config)
+    sources += hansard_sources(config)
+    sources += mastodon_sources(config)
+    sources += bluesky_sources(config)
     return sources
 
 
@@ -55,3 +58,42 @@ def reddit_sources(config: Config) -> list[Source]:
                    options={"query": search.query, "subreddit": search.subreddit})
         )
     return sources
+
+
+def hansard_sources(config: Config) -> list[Source]:
+    """``[[hansard.searches]]`` as sources: ``hansard:online-safety-act``. The URL is
+    the same search on Hansard's web site, for people."""
+    web = config.hansard.web_url.rstrip("/")
+    return [
+        Source(id=source_id("hansard", search.query), kind="hansard", name=f"Hansard: {search.query}",
+               url=f"{web}/search/Contributions?{urlencode({'searchTerm': search.query})}", tags=search.tags,
+               options={"query": search.query})
+        for search in config.hansard.searches
+    ]
+
+
+def mastodon_sources(config: Config) -> list[Source]:
+    """``[[mastodon.hashtags]]`` as sources: ``mastodon:mastodon-social-onlinesafetyact``
+    (instance host and tag). The URL is the tag's page on that instance."""
+    sources = []
+    for hashtag in config.mastodon.hashtags:
+        base = instance_base(hashtag.instance)
+        host = urlsplit(base).netloc
+        sources.append(
+            Source(id=source_id("mastodon", f"{host} {hashtag.tag}"), kind="mastodon",
+                   name=f"Mastodon #{hashtag.tag} on {host}", url=f"{base}/tags/{quote(hashtag.tag)}",
+                   tags=hashtag.tags, options={"instance": base, "tag": hashtag.tag})
+        )
+    return sources
+
+
+def bluesky_sources(config: Config) -> list[Source]:
+    """``[[bluesky.searches]]`` as sources: ``bluesky:online-grooming``. The URL is the
+    same search on the Bluesky web app, for people."""
+    web = config.bluesky.web_url.rstrip("/")
+    return [
+        Source(id=source_id("bluesky", search.query), kind="bluesky", name=f"Bluesky search: {search.query}",
+               url=f"{web}/search?{urlencode({'q': search.query})}", tags=search.tags,
+               options={"query": search.query})
+        for search in config.bluesky.searches
+    ]

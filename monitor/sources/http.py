@@ -18,21 +18,24 @@ request that httpx does, which is what bounds a cycle of hundreds of feeds.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Mapping
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Mapping
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 
 from monitor.config import HttpConfig
 from monitor.errors import FetchError
-from monitor.schedule import retry_after_seconds
+from monitor.schedule import rate_limit_wait, retry_after_seconds
 
 MAX_REDIRECTS = 5
 PERMANENT_REDIRECTS = (301, 308)
 TEMPORARY_REDIRECTS = (302, 303, 307)
+ERROR_BODY_BYTES = 4096  # how much of an error answer is kept (APIs explain errors in JSON)
+JSON_ACCEPT = "application/json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,19 @@ class Response:
 class _Limits:
     total: asyncio.Semaphore
     per_host: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+
+
+def with_params(url: str, params: Mapping[str, Any] | None) -> str:
+    """``url`` with ``params`` added to its query (None values left out), encoded once."""
+    if not params:
+        return url
+    pairs = [(key, str(value).lower() if isinstance(value, bool) else str(value))
+             for key, value in params.items() if value is not None]
+    if not pairs:
+        return url
+    parts = urlsplit(url)
+    query = "&".join(filter(None, [parts.query, urlencode(pairs)]))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 class _Decoder:
@@ -161,23 +177,49 @@ class HttpClient:
         self,
         url: str,
         *,
+        params: Mapping[str, Any] | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
     ) -> Response:
-        """GET ``url`` within the total deadline and size cap.
+        """GET ``url`` (with ``params`` added to its query) within the total deadline
+        and size cap.
 
         Returns 200 and 304 responses; raises :class:`FetchError` for everything else,
-        with ``status`` and ``retry_after`` (seconds) set when the server said so.
+        with ``status``, ``retry_after`` (seconds: ``Retry-After``, or for a 429 the
+        reset time of the server's rate-limit window) and the start of the error
+        answer (``body``) set when the server sent them. An ``Authorization`` header
+        in ``extra_headers`` is never sent on to another host by a redirect.
         """
+        return await self._send("GET", with_params(url, params), None, etag, last_modified, extra_headers,
+                                deadline)
+
+    async def post_json(
+        self,
+        url: str,
+        payload: Any = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+    ) -> Response:
+        """POST ``payload`` as JSON (no body when None), under the same deadline, size cap
+        and errors as :meth:`get`. Redirects are not followed: an API that moved is an error."""
+        data = None if payload is None else json.dumps(payload).encode("utf-8")
+        headers = {"Accept": JSON_ACCEPT, **(extra_headers or {})}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        return await self._send("POST", url, data, None, None, headers, deadline)
+
+    async def _send(self, method: str, url: str, data: bytes | None, etag: str | None, last_modified: str | None,
+                    extra_headers: Mapping[str, str] | None, deadline: float | None) -> Response:
         total, per_host = self._host_semaphore(url)
         limit = deadline or self.config.timeout
         async with total, per_host:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(limit):
-                    response = await self._get(url, etag, last_modified, extra_headers)
+                    response = await self._request(method, url, data, etag, last_modified, extra_headers)
             except TimeoutError:
                 raise FetchError(f"no complete response within {limit:g} s") from None
             except aiohttp.ClientConnectorError as error:
@@ -195,9 +237,11 @@ class HttpClient:
                 elapsed=time.monotonic() - started,
             )
 
-    async def _get(
+    async def _request(
         self,
+        method: str,
         url: str,
+        data: bytes | None,
         etag: str | None,
         last_modified: str | None,
         extra_headers: Mapping[str, str] | None,
@@ -210,16 +254,19 @@ class HttpClient:
         current = url
         permanent: str | None = url
         for _hop in range(MAX_REDIRECTS + 1):
-            async with self._session.get(current, headers=headers, allow_redirects=False) as response:
+            async with self._session.request(method, current, headers=headers, data=data,
+                                             allow_redirects=False) as response:
                 status = response.status
                 lowered = {k.lower(): v for k, v in response.headers.items()}
-                if status in PERMANENT_REDIRECTS or status in TEMPORARY_REDIRECTS:
+                if method == "GET" and (status in PERMANENT_REDIRECTS or status in TEMPORARY_REDIRECTS):
                     location = lowered.get("location")
                     if not location:
                         raise FetchError(f"HTTP {status} redirect without a Location header", status=status)
                     target = urljoin(current, location)
                     if urlsplit(target).scheme not in ("http", "https"):
                         raise FetchError(f"redirect to a non-http URL {target!r}", status=status)
+                    if _origin(target) != _origin(current):  # credentials stay with the host they are for
+                        headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
                     if status in TEMPORARY_REDIRECTS:
                         permanent = None
                     elif permanent is not None:
@@ -229,11 +276,11 @@ class HttpClient:
                 if status == 304:
                     return Response(current, 304, lowered, b"", permanent)
                 if status != 200:
-                    raise FetchError(
-                        _status_message(status, response.reason or ""),
-                        status=status,
-                        retry_after=retry_after_seconds(lowered.get("retry-after")),
-                    )
+                    body = await _error_body(response, lowered)
+                    retry = rate_limit_wait(lowered) if status == 429 else retry_after_seconds(
+                        lowered.get("retry-after"))
+                    raise FetchError(_status_message(status, response.reason or ""), status=status,
+                                     retry_after=retry, body=body)
                 length = lowered.get("content-length", "")
                 if length.isdigit() and int(length) > self.config.max_bytes:
                     raise FetchError(
@@ -248,6 +295,31 @@ class HttpClient:
                 lowered["content-length"] = str(len(body))
                 return Response(current, 200, lowered, body, permanent)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+async def _error_body(response: aiohttp.ClientResponse, lowered: Mapping[str, str]) -> bytes:
+    """The start of an error answer (APIs say there what went wrong), read briefly:
+    never more than ERROR_BODY_BYTES after decompression, never for long."""
+    try:
+        decoder = _Decoder(lowered.get("content-encoding", ""), ERROR_BODY_BYTES)
+    except FetchError:
+        return b""
+    try:
+        async with asyncio.timeout(2.0):
+            read = 0
+            async for chunk in response.content.iter_chunked(4096):
+                decoder.feed(chunk)
+                read += len(chunk)
+                if read >= 64 * 1024:
+                    break
+            return decoder.finish()
+    except (FetchError, TimeoutError, aiohttp.ClientError, OSError):
+        return b"".join(decoder.parts)
 
 
 def _status_message(status: int, reason: str) -> str:

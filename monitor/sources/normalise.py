@@ -172,6 +172,16 @@ def item_key(source_id: str, *, guid: str | None, url: str | None) -> str | None
     return "n" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:19]
 
 
+def excerpt(text: str | None, limit: int = 100) -> str:
+    """The start of ``text`` on one line, cut at a word and marked with an ellipsis when
+    longer than ``limit``: the title of an item that has none (a comment, a post)."""
+    line = clean_text(text)
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "\u2026"
+
+
 def slugify(name: str) -> str:
     """``"BBC News – UK"`` -> ``"bbc-news-uk"``: the stable part of a source id."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")

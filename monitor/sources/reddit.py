@@ -46,12 +46,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from monitor.config import RedditConfig, read_secret
+from monitor.config import RedditConfig, read_secret, read_secrets
 from monitor.errors import CollectorError, FetchError, ParseError
+from monitor.schedule import retry_after_seconds
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
-from monitor.schedule import retry_after_seconds
-from monitor.sources.normalise import author_hash, clean_text, normalise_url, plain_text, safe_html
+from monitor.sources.normalise import author_hash, clean_text, excerpt, normalise_url, plain_text, safe_html
 from monitor.types import FetchState, Item, Source, from_iso, to_iso
 
 log = logging.getLogger(__name__)
@@ -80,14 +80,10 @@ class RedditCredentials:
 def load_credentials(settings: RedditConfig,
                      secret: Callable[[str], str | None] = read_secret) -> tuple[RedditCredentials | None, str | None]:
     """(credentials, None), or (None, a one-line reason naming what is missing)."""
-    names = (settings.client_id_env, settings.client_secret_env)
-    values = [secret(name) for name in names]
-    missing = [name for name, value in zip(names, values) if not value]
+    values, missing = read_secrets((settings.client_id_env, settings.client_secret_env), secret)
     if missing:
-        where = " and ".join(missing)
-        return None, (f"Reddit credentials missing: {where} {'is' if len(missing) == 1 else 'are'} not set"
-                      " (environment variable or systemd credential)")
-    return RedditCredentials(values[0] or "", values[1] or ""), None
+        return None, f"Reddit credentials missing: {missing} (environment variable or systemd credential)"
+    return RedditCredentials(values[0], values[1]), None
 
 
 # --- cursors -----------------------------------------------------------------------------
@@ -272,8 +268,7 @@ def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source,
     body = comment.get("body") if isinstance(comment.get("body"), str) else ""
     html = comment.get("body_html") if isinstance(comment.get("body_html"), str) else ""
     text = plain_text(body)
-    excerpt = clean_text(text)
-    title = excerpt if len(excerpt) <= 100 else excerpt[:99].rsplit(" ", 1)[0] + "…"
+    title = excerpt(text)
     created = _number(comment.get("created_utc"))
     name = comment.get("author")
     if options.hash_authors:

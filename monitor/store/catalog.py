@@ -19,7 +19,7 @@ class Entry(NamedTuple):
 TABLES: dict[str, Entry] = {
     "items": Entry(
         "Items",
-        "One row per collected item (news article, Reddit thread ...): title, plain text, normalised URL, "
+        "One row per collected item (news article, Reddit thread, contribution in Parliament, social post ...): title, plain text, normalised URL, "
         "published / collected times (UTC), the tagger's verdict (relevant 1/0, score, why) and engagement "
         "(Reddit score, comments). Search it with the search box: words, \"phrases\", OR, NOT, "
         "NEAR(a b, 10), prefixes groom* (items deleted upstream are not in the index); the saved query "
@@ -79,7 +79,17 @@ TABLES: dict[str, Entry] = {
         "Reddit posts",
         "Reddit items with subreddit, linked URL, author hash, score, comments, NSFW flag and flair as columns.",
     ),
-    # views (schema 0005_search_views)
+    "hansard_contributions": Entry(
+        "Contributions in Parliament",
+        "Hansard contributions matching the configured searches: sitting date, House, member, party, debate, "
+        "chamber or committee, the text and a link to it on hansard.parliament.uk.",
+    ),
+    "social_posts": Entry(
+        "Mastodon and Bluesky posts",
+        "Social media posts with their network, linked URL, author hash, likes, replies, reposts, language, "
+        "whether a reply, and content warning as columns; id is the post's uri, the same on every instance.",
+    ),
+    # views (schema 0010_search_views)
     "relevant_items": Entry(
         "Relevant items", "Items the tagger found relevant, with source name and publication day (UTC)."
     ),

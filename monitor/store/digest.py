@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from sqlite_utils import Database
@@ -127,6 +127,8 @@ class DigestData:
     sources: tuple[SourceRow, ...]
     history_start: datetime | None  # the oldest item's publication time
     extra: dict[str, Any] = field(default_factory=dict)
+    # relevant contributions in Parliament first collected in the day (see parliament_items)
+    parliament: tuple[ItemRow, ...] = ()
 
 
 def _days_cte(days: Sequence[Span]) -> tuple[str, list[str]]:
@@ -184,6 +186,29 @@ def _item_rows(db: Database, where: str, params: list[Any]) -> list[ItemRow]:
 
 def relevant_items(db: Database, day: Span) -> list[ItemRow]:
     return _item_rows(db, f"i.relevant = 1 AND i.published_at >= ? AND i.published_at < ? AND {ALIVE}", list(day))
+
+
+PARLIAMENT_LOOKBACK_DAYS = 7  # older sittings found by a first poll's look-back are not news
+
+
+def parliament_items(db: Database, day: Span) -> list[ItemRow]:
+    """Relevant contributions in Parliament that were first collected in the day,
+    whatever their sitting date (Hansard publishes some debates days after they sat),
+    unless the sitting was more than :data:`PARLIAMENT_LOOKBACK_DAYS` before the day.
+
+    Chosen by collection time, each contribution appears in exactly one digest: the
+    first built after it reached Hansard (and us).
+    """
+    start, end = day
+    begins = from_iso(start)
+    assert begins is not None
+    since = to_iso(begins - timedelta(days=PARLIAMENT_LOOKBACK_DAYS))
+    return _item_rows(
+        db,
+        "i.media = 'parliament' AND i.relevant = 1 AND i.collected_at >= ? AND i.collected_at < ?"
+        f" AND i.published_at >= ? AND {ALIVE}",
+        [start, end, since],
+    )
 
 
 def cluster_copies(db: Database, day: Span) -> tuple[list[ItemRow], dict[str, ClusterRow]]:
@@ -422,6 +447,7 @@ def read_digest_data(
             platforms=platform_counts(db, platform_periods, platform_topics, platform_media),
             sources=tuple(source_rows(db, history)),
             history_start=history_start(db),
+            parliament=tuple(parliament_items(db, day)),
         )
     finally:
         if own:

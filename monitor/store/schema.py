@@ -354,7 +354,7 @@ def _execute_each(db: Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:80]}")
 
 
-@migrations(name="0005_search")
+@migrations(name="0009_search")
 def _search(db: Database) -> None:
     _execute_each(
         db,
@@ -397,7 +397,7 @@ def _search(db: Database) -> None:
     )
 
 
-@migrations(name="0005_search_views")
+@migrations(name="0010_search_views")
 def _search_views(db: Database) -> None:
     _execute_each(
         db,
@@ -503,6 +503,41 @@ def _search_views(db: Database) -> None:
                  AND r.started_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-7 days')) AS failed_runs_7d
         FROM sources AS s LEFT JOIN fetch_state AS f ON f.source_id = s.id;
         """
+    )
+
+
+@migrations(name="0011_parliament_and_social")
+def _parliament_and_social(db: Database) -> None:
+    _execute_each(
+        db,
+        """
+        -- Contributions in Parliament (Hansard) as an analyst wants them: who spoke, for
+        -- which party, in which House and debate, on which sitting day. id is
+        -- 'hansard:' + Hansard's ContributionExtId; url opens the debate at the
+        -- contribution on hansard.parliament.uk. Members' names are public record.
+        CREATE VIEW hansard_contributions AS
+        SELECT id, json_extract(extra, '$.sitting_date') AS sitting_date,
+               json_extract(extra, '$.house') AS house, json_extract(extra, '$.member') AS member,
+               json_extract(extra, '$.party') AS party, json_extract(extra, '$.member_id') AS member_id,
+               json_extract(extra, '$.debate') AS debate, json_extract(extra, '$.debate_id') AS debate_id,
+               json_extract(extra, '$.section') AS section, text, url, relevant, score, collected_at
+        FROM items WHERE media = 'parliament';
+        CREATE INDEX items_parliament_debate ON items(json_extract(extra, '$.debate_id'))
+            WHERE media = 'parliament';
+
+        -- Posts from Mastodon and Bluesky. id is the post's uri (a Mastodon status's
+        -- ActivityPub uri, a Bluesky at:// uri), the same whichever instance or search
+        -- found it; author_hash is a keyed hash of user@instance / the Bluesky handle.
+        -- popularity: favourites (Mastodon) or likes (Bluesky); comments: replies.
+        CREATE VIEW social_posts AS
+        SELECT id, json_extract(extra, '$.network') AS network, title, text, url,
+               json_extract(extra, '$.link') AS link, author AS author_hash, published_at,
+               popularity AS likes, comments AS replies,
+               COALESCE(json_extract(extra, '$.reblogs'), json_extract(extra, '$.reposts')) AS reposts,
+               json_extract(extra, '$.language') AS language, json_extract(extra, '$.reply') AS is_reply,
+               json_extract(extra, '$.content_warning') AS content_warning, relevant, score, collected_at, deleted_at
+        FROM items WHERE media = 'social';
+        """,
     )
 
 

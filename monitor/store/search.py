@@ -1,4 +1,4 @@
-"""Full-text search over items (the ``items_fts`` FTS5 index, see schema 0005_search).
+"""Full-text search over items (the ``items_fts`` FTS5 index, see schema 0009_search).
 
 The query is FTS5 syntax: words (all must match), "exact phrases", OR, NOT,
 NEAR(a b, 10), prefixes (groom*), column filters (title: ofcom) and parentheses.

@@ -63,8 +63,10 @@ class DigestDB:
         deleted: bool = False,
         also_in: Iterable[Source] = (),
         item_id: str | None = None,
+        collected: datetime | None = None,
     ) -> str:
-        """Store one item (and its tags unless ``relevant`` is None); returns its id."""
+        """Store one item (and its tags unless ``relevant`` is None); returns its id.
+        ``collected``: when it was collected (default: the database's ``now``)."""
         number = next(self._ids)
         published = at or self.now - timedelta(hours=hours_ago if hours_ago is not None else 1)
         item = Item(
@@ -94,8 +96,10 @@ class DigestDB:
                                   Run("test", other.id, self.now, self.now, "ok"), self.now)
         with self.store.db.conn:
             self.store.db.execute(
-                "UPDATE items SET cluster_id = ?, comments = ?, popularity = ?, deleted_at = ? WHERE id = ?",
-                [cluster, comments, score, to_iso(self.now) if deleted else None, stored],
+                "UPDATE items SET cluster_id = ?, comments = ?, popularity = ?, deleted_at = ?,"
+                " collected_at = ? WHERE id = ?",
+                [cluster, comments, score, to_iso(self.now) if deleted else None, to_iso(collected or self.now),
+                 stored],
             )
         return stored
 

@@ -49,6 +49,7 @@ def test_the_browser_renders_every_section(rendered):
     for section, heading in [("headline", "Relevant items"), ("chart", "The last 28 days"),
                              ("stories", "Top stories"), ("platforms", "Platforms"), ("legislation", "Legislation"),
                              ("figures", "Figures quoted today"), ("reddit", "On Reddit"),
+                             ("parliament", "In Parliament"),
                              ("health", "Source health")]:
         assert f'id="{section}"' in dom, section
         assert heading in dom, heading

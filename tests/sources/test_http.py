@@ -118,3 +118,87 @@ def test_retry_after_parsing():
     assert retry_after_seconds("4") == 4.0
     assert retry_after_seconds("Sat, 28 Nov 2026 12:01:00 GMT", now) == 60.0
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+# --- what the API collectors need: params, JSON POST, rate-limit waits, credentials ---------
+
+
+def test_rate_limit_waits_come_from_retry_after_or_the_windows_reset():
+    from datetime import datetime, timezone
+
+    from monitor.schedule import rate_limit_wait
+
+    now = datetime(2026, 3, 12, 9, 0, tzinfo=timezone.utc)
+    assert rate_limit_wait({"Retry-After": "120", "X-RateLimit-Reset": "2026-03-12T10:00:00Z"}, now) == 120
+    assert rate_limit_wait({"X-RateLimit-Reset": "2026-03-12T09:05:00.000000Z"}, now) == 300  # Mastodon: a time
+    assert rate_limit_wait({"RateLimit-Reset": str(int(now.timestamp()) + 90)}, now) == 90  # Bluesky: epoch seconds
+    assert rate_limit_wait({"RateLimit-Reset": "30"}, now) == 30  # the IETF draft: seconds from now
+    assert rate_limit_wait({"X-RateLimit-Reset": "soon"}, now) is None
+    assert rate_limit_wait({}, now) is None
+
+
+def test_429_without_retry_after_waits_for_the_rate_limit_reset(server):
+    from datetime import datetime, timedelta, timezone
+
+    reset = (datetime.now(timezone.utc) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    url = server.route("/api", lambda _r: Reply(429, {"Content-Type": "application/json", "X-RateLimit-Reset": reset},
+                                                b'{"error": "Too many requests"}'))
+    with pytest.raises(FetchError) as caught:
+        fetch(url)
+    assert caught.value.status == 429 and 590 <= caught.value.retry_after <= 600
+    assert caught.value.body == b'{"error": "Too many requests"}'  # the API's own explanation, kept
+
+
+def test_query_parameters_are_added_and_encoded_once(server):
+    from monitor.sources.http import with_params
+
+    url = server.route("/search", lambda r: Reply(200, {"Content-Type": "text/plain"}, r.query.encode()))
+
+    async def go():
+        async with HttpClient(HttpConfig()) as client:
+            return await client.get(url + "?fixed=1", params={"q": '"Online Safety Act" & more', "n": 2,
+                                                             "flag": True, "skip": None})
+
+    response = asyncio.run(go())
+    assert response.body == b"fixed=1&q=%22Online+Safety+Act%22+%26+more&n=2&flag=true"
+    assert with_params("https://a.test/x", {}) == "https://a.test/x"
+
+
+def test_credentials_never_follow_a_redirect_to_another_host(server):
+    from monitor.demo.server import LocalServer
+
+    with LocalServer() as other:
+        other.route("/landing", lambda r: Reply(200, {"Content-Type": "text/plain"}, b"ok"))
+        server.route("/same", lambda r: Reply(302, {"Location": "/final"}))
+        server.route("/final", lambda r: Reply(200, {"Content-Type": "text/plain"}, b"ok"))
+        away = server.route("/away", lambda r: Reply(301, {"Location": other.url("/landing")}))
+
+        async def go(url):
+            async with HttpClient(HttpConfig()) as client:
+                return await client.get(url, extra_headers={"Authorization": "Bearer secret-token"})
+
+        asyncio.run(go(server.url("/same")))
+        asyncio.run(go(away))
+        (final,) = server.requests_to("/final")
+        assert final.headers["authorization"] == "Bearer secret-token"  # same host: still sent
+        (landing,) = other.requests_to("/landing")
+        assert "authorization" not in landing.headers
+
+
+def test_post_json_sends_json_and_does_not_follow_redirects(server):
+    import json
+
+    url = server.route("/login", lambda r: Reply(200, {"Content-Type": "application/json"}, r.body))
+    moved = server.route("/moved", lambda r: Reply(307, {"Location": "/login"}))
+
+    async def go(target):
+        async with HttpClient(HttpConfig()) as client:
+            return await client.post_json(target, {"identifier": "a", "password": "b"})
+
+    response = asyncio.run(go(url))
+    assert json.loads(response.body) == {"identifier": "a", "password": "b"}
+    (sent,) = server.requests_to("/login")
+    assert sent.method == "POST" and sent.headers["content-type"] == "application/json"
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(go(moved))
+    assert caught.value.status == 307 and len(server.requests_to("/login")) == 1
