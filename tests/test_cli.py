@@ -130,8 +130,11 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     alerts = re.search(r"^Alerts: (\d+) new \(\1 from priority rules\); \1 sent in 1 message by webhook$", result.stdout,
                        re.MULTILINE)
     assert alerts and int(alerts.group(1)) >= 3, result.stdout
-    assert 'Alert message posted to the demo\'s chat webhook (the rule "Sextortion on Snapchat"):' in result.stdout
-    assert "Sextortion reports involving teenage boys rise sharply, NCA says" in result.stdout
+    posted = re.search(r'^Alerts posted to the demo\'s chat webhook by the rule "Sextortion on Snapchat": (\d+) stories'
+                       r" in 1 message\(s\)$", result.stdout, re.MULTILINE)
+    assert posted and posted.group(1) == alerts.group(1), result.stdout
+    assert re.search(r"^  • Sextortion reports involving teenage boys rise sharply, NCA says \(.*, 4 outlets\)$",
+                     result.stdout, re.MULTILINE), result.stdout
 
     import sqlite3
 

@@ -33,14 +33,16 @@ def demo(db_path: Path) -> None:
     if db_path.resolve() == Path("db/monitor.db").resolve():
         raise click.UsageError("the demo recreates its database; choose a path other than db/monitor.db")
     result = run_demo(db_path, echo=click.echo)
-    for message in result.alerts:
+    if result.alerts:
+        import html
+
+        stories = [html.unescape(line) for message in result.alerts for line in message.splitlines()
+                   if line.startswith("• ")]
         click.echo("")
-        click.echo("Alert message posted to the demo's chat webhook (the rule \"Sextortion on Snapchat\"):")
-        lines = message.splitlines()
-        for line in lines[:12]:
+        click.echo(f"Alerts posted to the demo's chat webhook by the rule \"Sextortion on Snapchat\":"
+                   f" {len(stories)} stories in {len(result.alerts)} message(s)")
+        for line in stories:
             click.echo(f"  {line}")
-        if len(lines) > 12:
-            click.echo(f"  ... ({len(lines) - 12} more lines; `monitor --config ... alerts` lists alerts)")
     click.echo("")
     if result.digest_html is not None:
         click.echo("Open the digest in a browser:")
