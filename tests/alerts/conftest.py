@@ -4,6 +4,7 @@ a local webhook receiver, and a clock the tests move by hand."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
@@ -55,3 +56,17 @@ class Webhook:
 def webhook() -> Iterator[Webhook]:
     with LocalServer() as server:
         yield Webhook(server)
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    """The CLI configures logging when invoked in-process (CliRunner); put it back, so
+    tests that run after these still capture the package's log lines."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    named = ("", "monitor", "prawcore", "praw", "aiohttp", "urllib3", "apscheduler")
+    levels = {name: logging.getLogger(name).level for name in named}
+    yield
+    root.handlers[:] = handlers
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
