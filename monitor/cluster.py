@@ -67,6 +67,19 @@ def title_similarity(a: str, b: str) -> float:
     return len(first & second) / len(first | second)
 
 
+HEADLINE_KEY_WORDS = 6
+
+
+def headline_key(title: str) -> str | None:
+    """The headline reduced to its words (publisher suffix removed), when it is long
+    enough to identify a story on its own; else None.
+
+    News-search feeds (Google News) carry only an outlet's headline and name, no lead,
+    so their copy of an article shares the headline and little else."""
+    tokens = words(strip_publisher(title))
+    return " ".join(tokens) if len(tokens) >= HEADLINE_KEY_WORDS else None
+
+
 def is_copy(similarity: float, headline_similarity: float, threshold: float) -> bool:
     """Copies share most of their headline and lead; a rewrite that changed the lead
     more still counts when it kept the headline. Stories that only share stock phrases
@@ -128,6 +141,7 @@ class ClusterIndex:
         self.window = timedelta(days=window_days)
         self.threshold = threshold
         self.buckets: dict[int, list[str]] = {}
+        self.headlines: dict[str, list[str]] = {}
         self.entries: dict[str, tuple[Signature, datetime, str]] = {}
 
     def add(self, item_id: str, sig: Signature, published: datetime, title: str) -> None:
@@ -136,14 +150,23 @@ class ClusterIndex:
         self.entries[item_id] = (sig, published, title)
         for bucket in sig.bands():
             self.buckets.setdefault(bucket, []).append(item_id)
+        key = headline_key(title)
+        if key is not None:
+            self.headlines.setdefault(key, []).append(item_id)
 
     def match(self, sig: Signature, title: str, published: datetime, exclude: str = "") -> str | None:
         """The stored item this one is a copy of (the most similar within the window), if any.
 
-        Only the candidates sharing the most band buckets are compared (a copy shares
+        An identical headline of six words or more (publisher suffix removed) is a copy;
+        otherwise only the candidates sharing the most band buckets are compared (a copy shares
         most of them), and only the newest entries of each bucket are read, so a story
         carried hundreds of times costs no more than one carried a few times.
         """
+        key = headline_key(title)
+        for other_id in self.headlines.get(key, ()) if key is not None else ():
+            # The same headline within the window is the same story, whatever the rest says.
+            if other_id != exclude and abs(self.entries[other_id][1] - published) <= self.window:
+                return other_id
         hits: dict[str, int] = {}
         for bucket in sig.bands():
             for other_id in self.buckets.get(bucket, ())[-BUCKET_SCAN:]:

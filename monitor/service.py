@@ -390,7 +390,8 @@ class Service:
 
     def heartbeat(self) -> None:
         """Feed systemd's watchdog, unless the service is stuck (then systemd restarts it)."""
-        expected = {job: self.config.service.tick_seconds for job in ("collect", "reddit") if job in self.stats}
+        expected: dict[str, float] = {job: self.config.service.tick_seconds for job in ("collect", "reddit")
+                                      if job in self.stats}
         problem = self.progress.stalled(expected)
         if problem is None:
             self._stall_reported = False

@@ -66,3 +66,24 @@ def test_copies_outside_the_window_are_separate_stories(server, make_config):
                   clusters={"window_days": 3}) as monitor:
         monitor.collect()
         assert rows(monitor, "SELECT COUNT(*) AS n FROM clusters")[0]["n"] == 0
+
+
+def test_a_news_search_copy_with_only_the_headline_joins_the_outlets_story(server, make_config):
+    """News-search feeds (Google News) give an outlet's headline and name but no lead."""
+    outlet = feed("Man jailed for grooming girl he met on a gaming app", "https://gazette.test/jailed", WIRE)
+    search = ('<rss version="2.0"><channel><title>search</title><item>'
+              "<title>Man jailed for grooming girl he met on a gaming app - Testshire Gazette</title>"
+              "<link>https://news.search.test/rss/articles/CBMiXYZ?oc=5</link>"
+              "<description>&lt;a href=\"https://news.search.test/rss/articles/CBMiXYZ\"&gt;Man jailed for grooming"
+              " girl he met on a gaming app&lt;/a&gt;&amp;nbsp;&amp;nbsp;&lt;font color=\"#6f6f6f\"&gt;Testshire"
+              " Gazette&lt;/font&gt;</description><source url=\"https://gazette.test\">Testshire Gazette</source>"
+              "<pubDate>Wed, 04 Nov 2026 13:00:00 GMT</pubDate></item></channel></rss>").encode()
+    short = feed("Police warn parents", "https://other.test/warn", OTHER)  # short headlines never match on their own
+    short_copy = feed("Police warn parents - Other Paper", "https://third.test/warn", "Unrelated text about a fete.")
+    files = {"Gazette": outlet, "Search": search, "Short": short, "ShortCopy": short_copy}
+    with open_app(make_config, feeds=serve_files(server, files)) as monitor:
+        monitor.collect()
+        clusters = rows(monitor, "SELECT id, size FROM clusters")
+        assert [c["size"] for c in clusters] == [2]
+        members = {r["url"] for r in rows(monitor, "SELECT url FROM items WHERE cluster_id = ?", [clusters[0]["id"]])}
+        assert members == {"https://gazette.test/jailed", "https://news.search.test/rss/articles/CBMiXYZ?oc=5"}

@@ -92,11 +92,17 @@ class SendResult:
 # --- building -------------------------------------------------------------------------------
 
 
+def _iso(moment: datetime) -> str:
+    value = to_iso(moment)
+    assert value is not None  # a window's bounds are always set
+    return value
+
+
 def read_data(store: Store, config: Config, day: date) -> tuple[_days.Window, _sql.DigestData]:
     digest_config = config.digest
     spans = _days.windows(day, 2 * CHART_DAYS, digest_config)
     chart_days = spans[-CHART_DAYS:]
-    iso = [(to_iso(w.start), to_iso(w.end)) for w in spans]
+    iso = [(_iso(w.start), _iso(w.end)) for w in spans]
     periods = {
         "today": iso[-1],
         "recent": (iso[-CHART_DAYS][0], iso[-1][1]),

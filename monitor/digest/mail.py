@@ -84,7 +84,7 @@ def build_message(
     message.set_content(text, subtype="plain", charset="utf-8")
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8")
-        html_part = message.get_payload()[1]  # type: ignore[index]
+        html_part: EmailMessage = message.get_payload()[1]  # type: ignore[index,assignment]
         for image in images:
             html_part.add_related(image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>",
                                   filename=image.filename, disposition="inline")

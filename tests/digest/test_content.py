@@ -90,7 +90,11 @@ def test_platform_shares_count_news_stories_not_copies(built):
     assert rows["Instagram"].previous_share == pytest.approx(14 / 28)
     assert "Snapchat named in 33% of grooming stories today (1 of 3); 93% over the last 28 days." in " ".join(
         built.html.split()).replace("<strong>", "").replace("</strong>", "")
-    assert "- Snapchat: 33% today (1); 93% over 28 days (28); +90 pts on the 28 days before" in built.text
+    lines = built.text.splitlines()
+    assert "- Snapchat: 33% today (1); 93% over 28 days (28); +90 pts on the 28 days before" in lines
+    platform_lines = [line for line in lines if line.startswith("- ") and " today (" in line]
+    assert len(platform_lines) == len(platforms.rows)  # one line per platform, never run together
+    assert "== Legislation ==" in lines
 
 
 def test_laws_figures_and_reddit_threads(built):
