@@ -7,7 +7,8 @@ server, read by the real praw; ``DemoParliament``, ``DemoMastodon`` (two instanc
 federate some posts) and ``DemoBluesky`` serve its invented Hansard contributions,
 Mastodon statuses and Bluesky posts through fake APIs of their own; ``demo_config``
 builds a configuration pointing at all of them; ``run_demo`` collects (and tags)
-into a fresh database and builds the daily digest.
+into a fresh database, posts the alerts of one priority rule to a chat webhook it
+serves itself (``DemoChat``) and builds the daily digest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from monitor.errors import MonitorError
 from monitor.config import Config, config_from_dict
 from monitor.demo.bluesky_api import FakeBlueskyAPI
 from monitor.demo.corpus import (
@@ -212,6 +214,35 @@ def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | Non
     return config_from_dict(data, "<demo>")
 
 
+DEMO_WEBHOOK_ENV = "MONITOR_DEMO_WEBHOOK_URL"
+# One priority rule that the corpus' sextortion-on-Snapchat stories match, posted to a chat
+# webhook the demo serves itself (spikes need weeks of history, which a demo has not).
+DEMO_ALERTS: dict[str, Any] = {
+    "spikes": False, "channel": "webhook", "webhook_url_env": DEMO_WEBHOOK_ENV,
+    "rules": [{"name": "Sextortion on Snapchat", "topics": ["sextortion"], "platforms": ["snapchat"],
+               "channel": "webhook"}],
+}
+
+
+class DemoChat:
+    """A chat webhook on the demo's server: keeps the text of each alert message posted."""
+
+    PATH = "/demo-chat/webhook"
+
+    def __init__(self, server: LocalServer):
+        self.messages: list[str] = []
+        self.url = server.route(self.PATH, self._receive)
+
+    def _receive(self, request: Request) -> Reply:
+        import json
+
+        try:
+            self.messages.append(str(json.loads(request.body)["text"]))
+        except (ValueError, KeyError, TypeError):
+            return Reply(400, {"Content-Type": "text/plain"}, b"invalid_payload")
+        return Reply(200, {"Content-Type": "text/plain"}, b"ok")
+
+
 @dataclass
 class DemoResult:
     db_path: Path
@@ -219,6 +250,7 @@ class DemoResult:
     summary: str
     digest_html: Path | None = None
     digest_text: Path | None = None
+    alerts: tuple[str, ...] = ()  # the text of each alert message the demo's chat received
 
 
 DEMO_TIMEZONE = "Europe/London"
@@ -235,6 +267,24 @@ def demo_digest_settings(now: datetime, db_path: Path) -> tuple[datetime, dict[s
                  "archive_dir": str(db_path.parent / "demo-digest")}
 
 
+DEMO_MARK = "demo_database"  # a settings row: this file is the demo's to recreate
+
+
+def is_demo_database(path: Path) -> bool:
+    """True when ``path`` is a database the demo made (and may therefore delete)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", [DEMO_MARK]).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
 def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] = print,
              now: datetime | None = None) -> DemoResult:
     """Serve the corpus locally, collect it into a fresh ``db_path``, build the digest
@@ -244,6 +294,8 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
     from monitor.digest.days import zone
 
     db_path = Path(db_path)
+    if db_path.exists() and not is_demo_database(db_path):
+        raise MonitorError(f"refusing to replace {db_path}: the demo did not make it (choose another --db)")
     for suffix in ("", "-wal", "-shm"):  # a fresh demo database every time (ours, never the real one)
         candidate = Path(f"{db_path}{suffix}")
         if candidate.exists():
@@ -258,8 +310,9 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
         parliament = DemoParliament(hansard_server, corpus_now, site.corpus)
         mastodon = DemoMastodon((mastodon_servers[0], mastodon_servers[1]), corpus_now, site.corpus)
         bluesky = DemoBluesky(bluesky_server, corpus_now, site.corpus)
-        config = demo_config(site, db_path, extra={"digest": digest_settings}, reddit=reddit, parliament=parliament,
-                             mastodon=mastodon, bluesky=bluesky)
+        chat = DemoChat(server)
+        config = demo_config(site, db_path, extra={"digest": digest_settings, "alerts": DEMO_ALERTS}, reddit=reddit,
+                             parliament=parliament, mastodon=mastodon, bluesky=bluesky)
         echo(f"Serving {len(site.corpus['feeds'])} invented demo feeds on {server.base_url}")
         echo(f"Serving {len(reddit.api.posts)} invented Reddit posts through a fake Reddit API on"
              f" {reddit.api.base_url}")
@@ -270,14 +323,19 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
         echo(f"Serving {len(bluesky.api.posts)} invented Bluesky posts through a fake Bluesky API on"
              f" {bluesky.api.base_url}")
 
-        def secret(name: str) -> str | None:
+        def secret(name: str) -> str | None:  # the demo's own, never the environment's
+            if name == DEMO_WEBHOOK_ENV:
+                return chat.url
             return reddit.secret(name) or bluesky.secret(name)
 
         # Collected inside the digest's day (as a service polling all day would have), built at its end.
         clock = [corpus_now]
         with open_monitor(config, secret=secret, clock=lambda: clock[0]) as monitor:
+            monitor.store.set_setting(DEMO_MARK, "1", clock[0])
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
+            for note in report.notes:
+                echo(note)
             items = monitor.store.count_items()
             clock[0] = max(utcnow(), end)
             digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
@@ -285,4 +343,4 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
     head = digest.digest.headline
     echo(f"Digest built: {head.relevant} relevant items, {head.stories} top stories"
          + (f" ({head.untagged} items not yet tagged)" if head.untagged else ""))
-    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path)
+    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path, tuple(chat.messages))

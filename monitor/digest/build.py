@@ -234,6 +234,8 @@ class SourceProblem:
     state: str  # gone | failing | never (never collected) | silent
     summary: str  # one line in plain words
     detail: str | None  # the last error (or why it was never collected), cleaned
+    source_id: str = ""
+    since: datetime | None = None  # when the problem began (failing since, gone at, last item, added)
     media: str = "news"
 
     @property
@@ -814,7 +816,7 @@ def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConf
             problems.append(SourceProblem(
                 name, "gone",
                 f"Stopped since {_when(row.gone_at, tz)}: the server says this feed no longer exists (HTTP 410). "
-                "Fix or remove its address in the configuration.", None, row.media))
+                "Fix or remove its address in the configuration.", None, row.id, row.gone_at, row.media))
         elif row.failures > 0:
             since = row.failing_since or row.last_error_at
             attempts = plural(row.failures, "failed attempt")
@@ -824,17 +826,19 @@ def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConf
             if row.next_due_at is not None:
                 summary += f"; next try {_when(row.next_due_at, tz)}"
             problems.append(SourceProblem(name, "failing", summary + ".", short(row.last_error, 300) or None,
-                                          row.media))
+                                          row.id, since, row.media))
         elif not row.collected and now - row.created_at > timedelta(hours=config.silent_min_hours):
             reason = (unavailable or {}).get(row.kind) or row.last_run_error or row.last_error
             summary = (f"Nothing has been collected from it since it was added on {_when(row.created_at, tz)}"
                        f" ({duration_words(now - row.created_at)} ago)")
             summary += "." if reason else "; no collection has reached it yet. Is the service running?"
-            problems.append(SourceProblem(name, "never", summary, short(reason, 300) or None, row.media))
+            problems.append(SourceProblem(name, "never", summary, short(reason, 300) or None, row.id,
+                                          row.created_at, row.media))
         else:
             silent = _silence(row, now, config)
             if silent:
-                problems.append(SourceProblem(name, "silent", silent, None, row.media))
+                problems.append(SourceProblem(name, "silent", silent, None, row.id, row.last_item_at or row.created_at,
+                                              row.media))
     rank = {"gone": 0, "failing": 1, "never": 2, "silent": 3}
     problems.sort(key=lambda p: (rank[p.state], p.name.casefold()))
     return tuple(problems)
