@@ -1,9 +1,10 @@
 """Reddit: subreddit listings and keyword searches through praw -> :class:`Item` objects.
 
 The only module that imports praw (and prawcore). praw is blocking, so ``fetch`` runs
-it in a worker thread (``asyncio.to_thread``), one request at a time through one
-``praw.Reddit`` per collection cycle: Reddit's rate limit is per client, and praw is
-not thread-safe. praw authenticates, sleeps on Reddit's ``x-ratelimit-*`` headers and
+it on a daemon thread (:func:`~monitor.sources.blocking.in_daemon_thread`: a call
+abandoned at its deadline never holds up the process's exit), one request at a time
+through one ``praw.Reddit`` kept by the application (:class:`RedditClient`): Reddit's
+rate limit is per client, and praw is not thread-safe. praw authenticates, sleeps on Reddit's ``x-ratelimit-*`` headers and
 retries server errors; we ask it for the raw JSON (``Reddit.request``) rather than its
 objects, so one malformed post is skipped instead of failing its whole page, and
 parsing works on Reddit's own wire shape.
@@ -19,16 +20,18 @@ How it behaves, and why:
 - **Incremental.** A source's cursor is the newest post it has seen (``t3_xxx`` and
   its time). A subreddit is polled the way praw's streams do it, with
   ``/r/<name>/new?before=<cursor>``, which returns only newer posts, 100 per page,
-  oldest pages first. If that answers nothing, one short ``/new`` listing is read as a
+  oldest pages first. If that answers nothing, a short ``/new`` listing is read as a
   check, because Reddit answers ``before=`` with nothing forever once the cursor post
-  has been deleted. A search (sort new) is paged with ``after=`` until it reaches a
+  has been deleted; if all of it is newer than the cursor, ``/new`` is paged on with
+  ``after=`` down to the cursor's time before the cursor moves. A search (sort new) is paged with ``after=`` until it reaches a
   post no newer than the cursor.
 - **Failures.** Rate limiting (429, whose ``Retry-After`` is kept so the source backs
   off at least that long), server errors (after prawcore's own two retries), refused
   credentials, missing or private subreddits and network errors become a
   :class:`~monitor.errors.CollectorError` for that source, never a crash. A 429 or
   refused credentials also stop the rest of this cycle's Reddit sources without a
-  request. Posts fetched before a failure part-way through paging are still stored.
+  request; so does a used-up rate-limit window that would make praw sleep longer than
+  :data:`MAX_RATE_LIMIT_WAIT`. Posts fetched before a failure part-way through paging are still stored.
 - **Privacy.** Usernames are stored as keyed hashes (``hash_authors``); NSFW posts are
   skipped unless ``include_nsfw``; posts already deleted or removed upstream are never
   stored, and are purged if they were.
@@ -42,14 +45,18 @@ import math
 import re
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlsplit
 
 from monitor.config import RedditConfig, read_secret, read_secrets
 from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.schedule import retry_after_seconds
+from monitor.sources.api import HostGuard
 from monitor.sources.base import Fetched, Parsed
+from monitor.sources.blocking import in_daemon_thread
 from monitor.sources.http import HttpClient
 from monitor.sources.normalise import author_hash, clean_text, excerpt, normalise_url, plain_text, safe_html
 from monitor.types import FetchState, Item, Source, from_iso, to_iso
@@ -60,6 +67,7 @@ PAGE = 100  # Reddit's largest page
 MAX_PAGES = 10  # Reddit lists at most ~1000 posts; more pages than this in one poll is a backlog
 CHECK_PAGE = 25  # posts read to check a ``before=`` poll that answered nothing
 INFO_BATCH = 100  # fullnames per /api/info request
+MAX_RATE_LIMIT_WAIT = 10.0  # seconds praw may sleep for a used-up rate-limit window; longer fails the source
 FULLNAME = re.compile(r"t3_[a-z0-9]{1,13}")
 COMMENT_FULLNAME = re.compile(r"t1_[a-z0-9]{1,13}")
 GONE_TEXT = {"[deleted]", "[removed]"}
@@ -127,6 +135,17 @@ def newest(posts: Iterable[dict[str, Any]], current: Cursor | None = None) -> Cu
                 created == best.created and _id36(name) > _id36(best.fullname)):
             best = Cursor(name, created)
     return best
+
+
+def _newer(post: dict[str, Any], cursor: Cursor) -> bool:
+    """Whether ``post`` comes after ``cursor`` in ``/new`` (by time, then id)."""
+    name = post.get("name")
+    if name == cursor.fullname:
+        return False
+    created = _number(post.get("created_utc"))
+    if cursor.created is None or created is None:
+        return cursor.created is None
+    return created > cursor.created or (created == cursor.created and _id36(str(name)) > _id36(cursor.fullname))
 
 
 def _id36(fullname: str) -> int:
@@ -379,34 +398,58 @@ class Listing:
     posts: list[dict[str, Any]]
     requests: int = 0
     partial_cursor: Cursor | None = None
+    notes: list[str] = field(default_factory=list)  # for the log, one line each
 
 
-class RedditCollector:
-    """Collects ``reddit_subreddit`` and ``reddit_search`` sources (see module docs)."""
+class RedditClient:
+    """One ``praw.Reddit`` (one access token, one rate-limit budget) for the life of a
+    :class:`~monitor.app.Monitor`, shared by its cycles, comments and re-checks, as
+    Reddit's rate limit is per client. praw is not thread-safe: every call goes through
+    :meth:`locked`, one at a time.
 
-    kinds: tuple[str, ...] = ("reddit_subreddit", "reddit_search")
+    Two waits of praw's are bounded here. A call that holds the client (one abandoned
+    at its deadline, still running on its daemon thread) makes the next wait at most
+    ``lock_wait`` seconds, then fail. And prawcore sleeps until Reddit's rate-limit
+    window resets (up to ten minutes) once ``x-ratelimit-remaining`` reaches 0, which
+    praw has no setting for: the headers are read here too, and a request that would
+    sleep longer than :data:`MAX_RATE_LIMIT_WAIT` fails as a rate limit instead, so the
+    source backs off until the reset.
+    """
 
-    def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, hash_key: bytes = b"",
-                 timeout: float = 30.0):
-        if settings.hash_authors and not hash_key:
-            raise ValueError("hash_authors needs a hash key")
+    def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, timeout: float = 30.0,
+                 lock_wait: float | None = None, clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.credentials = credentials
         self.timeout = timeout
-        self.options = PostOptions(settings.reddit_url, settings.include_nsfw, settings.hash_authors, hash_key)
+        self.lock_wait = timeout if lock_wait is None else lock_wait
+        self.clock = clock
         self._reddit: Any = None
         self._session: Any = None
-        self._praw_lock = threading.Lock()  # one praw call at a time (praw is not thread-safe)
-        self._queue: asyncio.Lock | None = None
-        self._blocked: tuple[float, CollectorError] | None = None
+        self._lock = threading.Lock()
+        self._window_ends: float | None = None  # when a used-up rate-limit window resets (clock time)
 
-    # praw, built once per collector
+    def __repr__(self) -> str:
+        return f"RedditClient({self.settings.oauth_url!r}, connected={self._reddit is not None})"
+
+    @contextmanager
+    def locked(self, what: str) -> Iterator["RedditClient"]:
+        """Hold the client for one piece of work; fail if it stays busy ``lock_wait`` s."""
+        if not self._lock.acquire(timeout=self.lock_wait):
+            raise CollectorError(f"not tried {what}: an earlier Reddit request that outlived its deadline is"
+                                 f" still running after {self.lock_wait:g} s")
+        try:
+            yield self
+        finally:
+            self._lock.release()
+
     def reddit(self) -> Any:
+        """The praw client, built on first use."""
         if self._reddit is None:
             import praw
             import requests
 
             self._session = requests.Session()  # ours, so that close() can close it
+            self._session.hooks["response"].append(self._note_rate_limit)
             self._reddit = praw.Reddit(
                 client_id=self.credentials.client_id,
                 client_secret=self.credentials.client_secret,
@@ -416,12 +459,34 @@ class RedditCollector:
                 # Everything a praw.ini or praw_* variable could otherwise supply:
                 username=None, password=None, refresh_token=None, redirect_uri=None,
                 check_for_updates=False, check_for_async=False,
-                timeout=max(1, math.ceil(self.timeout)), window_size=600, ratelimit_seconds=5,
+                timeout=max(1, math.ceil(self.timeout)), window_size=600,
+                ratelimit_seconds=5,  # the longest praw sleeps on an API "RATELIMIT" error (it raises beyond)
                 site_name="DEFAULT",
                 requestor_kwargs={"session": self._session},
             )
             self._reddit.read_only = True
         return self._reddit
+
+    def get(self, path: str, params: dict[str, Any]) -> Any:
+        """One GET through praw (auth, rate limit, retries), as the decoded JSON. Call
+        it inside :meth:`locked`."""
+        if self._window_ends is not None:
+            wait = self._window_ends - self.clock()
+            if wait > MAX_RATE_LIMIT_WAIT:
+                raise CollectorError(f"Reddit rate limit: this client's requests are used up for {wait:.0f} s"
+                                     " (x-ratelimit-remaining 0)", retry_after=math.ceil(wait), status=429)
+        return self.reddit().request(method="GET", path=path, params=params)
+
+    def _note_rate_limit(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """A requests response hook: when the window resets if no requests are left (as
+        prawcore reads the same headers)."""
+        headers = response.headers
+        try:
+            remaining = float(headers["x-ratelimit-remaining"])
+            reset = float(headers["x-ratelimit-reset"])
+        except (KeyError, TypeError, ValueError):
+            return
+        self._window_ends = self.clock() + max(1.0, reset) if remaining <= 0 else None
 
     def close(self) -> None:
         """Close the HTTP connections; a later call builds a new praw client."""
@@ -429,37 +494,69 @@ class RedditCollector:
             self._session.close()
         self._reddit = self._session = None
 
+
+class RedditCollector:
+    """Collects ``reddit_subreddit`` and ``reddit_search`` sources (see module docs).
+
+    One collector serves one cycle (its :class:`~monitor.sources.api.HostGuard` is the
+    cycle's); ``client`` is the :class:`RedditClient` to use, kept by the application
+    across cycles. Without one the collector makes its own and closes it in ``close``.
+    """
+
+    kinds: tuple[str, ...] = ("reddit_subreddit", "reddit_search")
+
+    def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, hash_key: bytes = b"",
+                 timeout: float = 30.0, client: RedditClient | None = None):
+        if settings.hash_authors and not hash_key:
+            raise ValueError("hash_authors needs a hash key")
+        self.settings = settings
+        self.credentials = credentials
+        self.options = PostOptions(settings.reddit_url, settings.include_nsfw, settings.hash_authors, hash_key)
+        self._own_client = client is None
+        self.client = client if client is not None else RedditClient(settings, credentials, timeout=timeout)
+        self.guard = HostGuard("Reddit")
+        self._host = urlsplit(settings.oauth_url).netloc.lower()
+        self._queue: asyncio.Lock | None = None
+        self.abandoned = 0  # fetches given up at a deadline while praw was still working on them
+
+    def close(self) -> None:
+        """Close the client if this collector made it (a shared one stays open)."""
+        if self._own_client:
+            self.client.close()
+
     # the collector protocol
     async def fetch(self, source: Source, state: FetchState, client: HttpClient) -> Fetched:
         if self._queue is None:
             self._queue = asyncio.Lock()
         async with self._queue:  # waiting here is cancellable by the loop's deadline
-            self._check_blocked()
-            return await asyncio.to_thread(self._fetch_blocking, source, state)
+            self.guard.check(self._host)
+            try:
+                fetched: Fetched = await in_daemon_thread(self._fetch_blocking, source, state, name="monitor-reddit",
+                                                          abandoned=self._abandoned)
+            except CollectorError as failure:
+                self.guard.note(self._host, failure)
+                raise
+            if fetched.failure is not None:
+                self.guard.note(self._host, fetched.failure)
+            return fetched
+
+    def _abandoned(self) -> None:
+        self.abandoned += 1
+        log.warning("a Reddit request outlived its deadline and was abandoned; it finishes on its own")
 
     def parse(self, source: Source, fetched: Fetched, now: datetime) -> Parsed:
         listing: Listing = fetched.payload
-        return parse_posts(listing.posts, source, self.options)
+        parsed = parse_posts(listing.posts, source, self.options)
+        parsed.warnings.extend(listing.notes)
+        return parsed
 
-    # the work, in a worker thread
-    def _check_blocked(self) -> None:
-        if self._blocked is None:
-            return
-        until, error = self._blocked
-        left = until - time.monotonic()
-        if left <= 0 and error.status != 401:
-            self._blocked = None
-            return
-        retry = max(left, error.retry_after or 0.0) if error.retry_after is not None else None
-        raise CollectorError(f"not tried: {error}, a moment ago for another Reddit source",
-                             retry_after=retry, status=error.status)
-
+    # the work, in a daemon thread
     def _fetch_blocking(self, source: Source, state: FetchState) -> Fetched:
-        with self._praw_lock:
+        what = f"for {source.name}"
+        with self.client.locked(what):
             cursor = Cursor.decode(state.cursor)
             listing = Listing([])
             failure: CollectorError | None = None
-            what = f"for {source.name}"
             try:
                 if source.kind == "reddit_subreddit":
                     new_cursor = self._poll_subreddit(source.options["subreddit"], cursor, listing)
@@ -471,9 +568,6 @@ class RedditCollector:
                 if failure is None:
                     raise
                 failure.__cause__ = None
-                if failure.status in (429, 401):
-                    wait = failure.retry_after if failure.retry_after is not None else 60.0
-                    self._blocked = (time.monotonic() + wait, failure)
                 if not listing.posts:
                     raise failure from None
                 # Keep what was read before the failure; see _poll_* for the cursor.
@@ -484,8 +578,7 @@ class RedditCollector:
                            failure=failure)
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
-        """One GET through praw (auth, rate limit, retries), as the decoded JSON."""
-        return self.reddit().request(method="GET", path=path, params=params)
+        return self.client.get(path, params)
 
     def _page(self, path: str, params: dict[str, Any], listing: Listing) -> list[dict[str, Any]]:
         """One request for one listing page, as post records."""
@@ -495,7 +588,8 @@ class RedditCollector:
 
     def _poll_subreddit(self, name: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
         """``/r/<name>/new``: the newest page the first time, then ``before=`` pages
-        (each the 100 posts just newer than the last) until a short page."""
+        (each the 100 posts just newer than the last) until a short page; when those
+        answer nothing, :meth:`_read_down_to` the cursor from the newest post."""
         path = f"r/{name}/new"
         listing.partial_cursor = cursor
         if cursor is None:
@@ -512,14 +606,40 @@ class RedditCollector:
                 break
         if not listing.posts:
             # Nothing newer, or the cursor post is gone (then before= answers nothing forever).
-            check = self._page(path, {"limit": CHECK_PAGE}, listing)
-            if cursor.created is not None:
-                check = [p for p in check if (_number(p.get("created_utc")) or 0) > cursor.created]
-            else:
-                check = [p for p in check if p.get("name") != cursor.fullname]
-            listing.posts += check
-            current = newest(check, current) or current
+            current = self._read_down_to(path, cursor, listing)
         return current
+
+    def _read_down_to(self, path: str, cursor: Cursor, listing: Listing) -> Cursor:
+        """Read ``/new`` from the newest post down (a short page first: usually nothing is
+        newer) with ``after=``, until a post no newer than ``cursor``; returns the new
+        cursor. Failing part-way, the cursor stays (``listing.partial_cursor``): what was
+        read is not joined to it. After :data:`MAX_PAGES` pages the cursor moves to the
+        newest post read, with one warning: Reddit lists only about that many posts, so
+        any older ones in between cannot be read any more."""
+        params: dict[str, Any] = {"limit": CHECK_PAGE}
+        found: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES if cursor.created is not None else 1):  # an old cursor without a time: one page
+            records, after = listing_page(self._get(path, params), path)
+            listing.requests += 1
+            reached = False
+            for record in records:
+                if not _newer(record, cursor):
+                    reached = True
+                    break
+                found.append(record)
+                listing.posts.append(record)
+            if reached or not after:
+                return newest(found, cursor) or cursor
+            params = {"limit": PAGE, "after": after}
+        if cursor.created is not None:
+            times = [t for t in (_number(p.get("created_utc")) for p in found) if t is not None]
+            oldest = to_iso(datetime.fromtimestamp(min(times), timezone.utc)) if times else "?"
+            listing.notes.append(
+                f"the newest post of the last poll ({cursor.fullname}) is gone from Reddit and more than"
+                f" {len(found)} posts are newer than it: read the newest {len(found)}, back to {oldest}; any"
+                f" published between {to_iso(datetime.fromtimestamp(cursor.created, timezone.utc))} and then"
+                " were not read (Reddit lists no further)")
+        return newest(found, cursor) or cursor
 
     def _poll_search(self, query: str, subreddit: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
         """A search, newest first (the first time one page), paged with ``after=`` until
@@ -552,7 +672,7 @@ class RedditCollector:
         fullname. Things Reddit no longer returns are absent. Raises CollectorError."""
         if len(fullnames) > INFO_BATCH:
             raise ValueError(f"at most {INFO_BATCH} fullnames per lookup")
-        with self._praw_lock:
+        with self.client.locked("for the deletion re-check"):
             try:
                 answer = self._get("api/info/", {"id": ",".join(fullnames)})
                 records, _after = listing_page(answer, "api/info", kinds=("t3", "t1"))
@@ -568,7 +688,7 @@ class RedditCollector:
         """The top-level comments of a post, best first (``/comments/<id>?depth=1&sort=top``,
         one request), as records in Reddit's t1 shape. Raises CollectorError."""
         path = f"comments/{fullname[3:]}/"
-        with self._praw_lock:
+        with self.client.locked(f"for the comments of {fullname}"):
             try:
                 answer = self._get(path, {"limit": max(limit * 2, 10), "depth": 1, "sort": "top"})
                 if not isinstance(answer, list) or len(answer) < 2:
