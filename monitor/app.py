@@ -22,7 +22,9 @@ from monitor.store import Recheck, Store, open_store
 from monitor.types import Item, Source, Tags, from_iso, utcnow
 
 if TYPE_CHECKING:
+    from monitor.alerts.engine import AlertReport, DryRun
     from monitor.digest.delivery import DigestResult, SendResult
+    from monitor.store.alerts import AlertRecord
     from monitor.sources.bluesky import BlueskyCredentials, BlueskySession
     from monitor.sources.reddit import RedditClient, RedditCollector, RedditCredentials
     from monitor.store.maintenance import MaintenanceRun
@@ -241,6 +243,9 @@ class Monitor:
         as skipped, with one warning for all of them; the others are collected. With
         ``[reddit] comments`` on, the top-level comments of relevant new posts are
         fetched afterwards (see :meth:`collect_comments`), noted in ``report.notes``.
+        With ``[alerts]`` configured, :meth:`run_alerts` runs last whenever a source was
+        polled, so an item that matches a rule is alerted in the cycle that stored it
+        (one line in ``notes``); a service tick that polls nothing skips it.
         """
         sources = self.find_sources(names) if names else self.sources
         if media is not None:
@@ -271,12 +276,51 @@ class Monitor:
                     note = self.collect_comments(reddit, stop=stop)
                 if note:
                     report.notes.append(note)
+            polled = any(r.status in ("ok", "not_modified", "failed") for r in report.results)
+            if self.config.alerts is not None and polled and not (stop is not None and stop.is_set()):
+                report.notes.append(self._alerts_after_cycle())
             return report
         finally:
             for collector in collectors:
                 close = getattr(collector, "close", None)
                 if close is not None:
                     close()
+
+    # alerts
+    def run_alerts(self, now: datetime | None = None, *, send: bool = True) -> "AlertReport":
+        """Check the alert rules against newly stored items, spikes and source health,
+        record new alerts and (with ``send``) deliver every alert that is due, exactly
+        once (see :mod:`monitor.alerts`). ``Monitor.collect`` calls it after each cycle;
+        the service may also call it on its own (e.g. to release alerts held for quiet
+        hours without waiting for a cycle). Raises AlertError without ``[alerts]``."""
+        from monitor.alerts.engine import run_alerts
+
+        report = run_alerts(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock,
+                            send=send)
+        log.info("%s", report.summary())
+        return report
+
+    def _alerts_after_cycle(self) -> str:
+        """Run alerts after a cycle; a failure is one line, never the cycle's end (its items are stored)."""
+        import sqlite3
+
+        try:
+            return self.run_alerts().summary()
+        except (MonitorError, sqlite3.Error) as error:  # e.g. the database locked too long: next cycle
+            log.error("alerts: %s", error)
+            return f"Alerts: not checked: {error}"
+
+    def alerts(self, since: datetime | None = None, limit: int = 100) -> list["AlertRecord"]:
+        """Recorded alerts, newest first (``monitor alerts``)."""
+        from monitor.store.alerts import listing
+
+        return listing(self.store.db, since, limit)
+
+    def test_alert_rule(self, name: str, days: float = 7.0) -> "DryRun":
+        """What rule ``name`` would have sent over the last ``days`` days (``monitor alerts test``)."""
+        from monitor.alerts.engine import dry_run
+
+        return dry_run(self.store, self.config, name, days, self.clock())
 
     # Reddit comments
     def collect_comments(self, collector: "RedditCollector | None" = None, *, max_posts: int = 25,

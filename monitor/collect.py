@@ -201,6 +201,7 @@ class Collection:
         # Kinds whose collector cannot run this time (e.g. no credentials): kind -> reason.
         self.unavailable = dict(unavailable or {})
         self._clusters: ClusterIndex | None = None
+        self._started: set[str] = set()  # sources of the running cycle that got a request slot
 
     def run(
         self,
@@ -255,6 +256,7 @@ class Collection:
                     cycle_deadline: float | None = None) -> Iterator[SourceResult]:
         bug: BaseException | None = None
         ends_at = time.monotonic() + cycle_deadline if cycle_deadline else None
+        self._started = set()
         with EventLoopThread() as runner:
             client = runner.call(_in_loop(self.client_factory))
             try:
@@ -284,11 +286,18 @@ class Collection:
                         except Exception as error:  # a bug: finish the other sources, then raise
                             log.exception("%s: unexpected error while processing", source.name)
                             bug = bug or error
+                            # The source still fails and backs off, so one bad document
+                            # cannot make every later cycle fail the same way.
+                            failure = CollectorError(f"internal error: {type(error).__name__}: {error}")
+                            yield self._fail(source, state, started, self.clock(), failure, cycle_id)
                     if waiting and ends_at is not None and time.monotonic() >= ends_at and not (stop and stop.is_set()):
                         runner.cancel_all()
                         for future in sorted(waiting, key=position.__getitem__):
                             source = futures[future]
                             state = states.get(source.id) or FetchState(source.id)
+                            if source.id not in self._started:  # never got a slot: still due, no failure
+                                yield self._not_polled(source, state, cycle_id, cycle_deadline)  # type: ignore[arg-type]
+                                continue
                             abandoned = CollectorError(f"still fetching when the cycle's {cycle_deadline:g} s "
                                                        "deadline passed; abandoned")
                             yield self._fail(source, state, self.clock(), self.clock(), abandoned, cycle_id)
@@ -301,15 +310,19 @@ class Collection:
 
     async def _fetch(self, source: Source, state: FetchState, client: HttpClient) -> tuple[datetime, Any]:
         """Fetch one source; never raises (the outcome is a Fetched or an exception)."""
-        started = self.clock()
         collector = self.by_kind[source.kind]
-        try:
-            async with asyncio.timeout(self.deadline):
-                return started, await collector.fetch(source, state, client)
-        except TimeoutError:
-            return started, CollectorError(f"source took longer than {self.deadline:g} s in all")
-        except Exception as error:  # CollectorError, or a bug reported by _process
-            return started, error
+        # The deadline starts once the source holds its request slot: queueing behind
+        # other sources is not the source's fault.
+        async with client.slot(state.url or source.url):
+            self._started.add(source.id)
+            started = self.clock()
+            try:
+                async with asyncio.timeout(self.deadline):
+                    return started, await collector.fetch(source, state, client)
+            except TimeoutError:
+                return started, CollectorError(f"source took longer than {self.deadline:g} s in all")
+            except Exception as error:  # CollectorError, or a bug reported by _process
+                return started, error
 
     def _process(self, source: Source, state: FetchState, started: datetime, outcome: Any,
                  cycle_id: str) -> SourceResult:
@@ -381,6 +394,14 @@ class Collection:
         if self._clusters is None:
             self._clusters = self.store.load_cluster_index(self.config.clusters, now)
         return self._clusters
+
+    def _not_polled(self, source: Source, state: FetchState, cycle_id: str, cycle_deadline: float) -> SourceResult:
+        """A source the cycle's deadline reached before it could start: recorded, still due."""
+        now = self.clock()
+        reason = f"not polled: the cycle's {cycle_deadline:g} s deadline passed before a request slot was free"
+        self.store.record_run(state, Run(cycle_id, source.id, now, now, "skipped", None, error=reason))
+        log.warning("%s: %s; still due", source.name, reason)
+        return SourceResult(source, "skipped", error=reason, next_due_at=state.next_due_at)
 
     def _fail(self, source: Source, state: FetchState, started: datetime, now: datetime, error: CollectorError,
               cycle_id: str, status: int | None = None) -> SourceResult:

@@ -411,6 +411,121 @@ class BlueskyConfig:
         return bool(self.searches)
 
 
+# --- alerts -----------------------------------------------------------------------------
+
+
+def quiet_span(value: str) -> str | None:
+    """``"22:00-07:00"`` (local time in ``[digest] timezone``; may span midnight) or empty."""
+    if not value:
+        return None
+    start, sep, end = value.partition("-")
+    if not sep or hh_mm(start.strip()) or hh_mm(end.strip()):
+        return 'must be two times of day as "HH:MM-HH:MM" (e.g. "22:00-07:00"), or empty for none'
+    if start.strip().zfill(5) == end.strip().zfill(5):
+        return "the start and the end must differ"
+    return None
+
+
+def _known(kind: str, plural: str) -> Check:
+    """Values the tagger can produce for ``kind`` (from its pattern files), any case: a
+    rule naming anything else could never match."""
+
+    def checker(values: tuple[str, ...]) -> str | None:
+        from monitor.tagging.resources import known_ids
+
+        known = {value.casefold(): value for value in known_ids(kind)}
+        for value in values:
+            if value.casefold() not in known:
+                hint = (" (the tagger knows only the organisations in monitor/tagging/patterns/organisations.jsonl;"
+                        " use query for other names)" if kind == "organisation"
+                        else f" (known {plural}: {', '.join(sorted(known.values()))})")
+                return f"unknown {kind} {value!r}{hint}"
+        return None
+
+    return checker
+
+
+def _rule_topics(values: tuple[str, ...]) -> str | None:
+    unknown = [v for v in values if v not in TOPIC_IDS]
+    return f"unknown topic {unknown[0]!r} (topics: {', '.join(TOPIC_IDS)})" if unknown else None
+
+
+def fts_query(value: str) -> str | None:
+    """A full-text query must parse as SQLite FTS5 syntax (checked on an empty in-memory index)."""
+    if not value.strip():
+        return None if not value else "must not be blank (leave it out for no full-text condition)"
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        try:
+            conn.execute("CREATE VIRTUAL TABLE probe USING fts5(title, text)")
+        except sqlite3.OperationalError:
+            return None  # this SQLite has no FTS5; the search index will say so when used
+        try:
+            conn.execute("SELECT rowid FROM probe WHERE probe MATCH ?", [value]).fetchall()
+        except sqlite3.Error as error:
+            return (f"not a valid full-text query ({str(error).removeprefix('fts5: ')}); put words with"
+                    ' punctuation in double quotes, e.g. \'"37%"\', and see'
+                    " https://www.sqlite.org/fts5.html#full_text_query_syntax")
+    finally:
+        conn.close()
+    return None
+
+
+def _rule_name(value: str) -> str | None:
+    if not value.strip():
+        return "must not be empty"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or len(value) > 80:
+        return "must be one line of at most 80 characters"
+    return None
+
+
+Channel = Literal["email", "webhook"]
+
+
+@dataclass(frozen=True)
+class AlertRuleConfig:
+    """A priority rule: an item matching it is alerted in the collection cycle that
+    stored it. Every list given must match the item's tags (any value of the list);
+    ``query`` is full-text (FTS5 syntax) over title and text."""
+
+    name: str = check(_rule_name)
+    topics: tuple[str, ...] = check(_rule_topics, default=())
+    platforms: tuple[str, ...] = check(_known("platform", "platforms"), default=())
+    legislation: tuple[str, ...] = check(_known("legislation", "laws"), default=())
+    organisations: tuple[str, ...] = check(_known("organisation", "organisations"), default=())
+    query: str = check(fts_query, default="")
+    relevant_only: bool = True  # only items the tagger found relevant
+    channel: Channel = "email"
+
+    @property
+    def conditions(self) -> dict[str, tuple[str, ...]]:
+        """The tag lists the rule sets, by tag kind as stored in ``item_tags``."""
+        lists = {"topic": self.topics, "platform": self.platforms, "legislation": self.legislation,
+                 "organisation": self.organisations}
+        return {kind: values for kind, values in lists.items() if values}
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """Alerts between digests: priority rules, spikes against a stated baseline, sources
+    gone quiet. Present in the file = on; email goes through ``[email]``."""
+
+    spike_sigma: float = check(positive, default=3.0)  # alert above mean + this many standard deviations
+    spike_min_count: int = check(positive, default=5)  # ... and at least this many items in the window
+    spike_window_hours: float = check(positive, default=6.0)
+    baseline_days: float = check(positive, default=28.0)  # the previous windows of this period are the baseline
+    cooldown_hours: float = check(non_negative, default=12.0)  # per series, after a spike alert
+    quiet_hours: str = check(quiet_span, default="")  # "22:00-07:00": held, sent when it ends
+    webhook_url_env: str = check(env_name, default="MONITOR_ALERT_WEBHOOK_URL")
+    channel: Channel = "email"  # where spike and source-health alerts go
+    spikes: bool = True
+    source_health: bool = True
+    failing_hours: float = check(positive, default=6.0)  # a source failing this long raises an alert
+    rules: tuple[AlertRuleConfig, ...] = ()
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
     """How ``monitor run`` schedules its jobs, keeps itself healthy and looks after the database."""
@@ -464,6 +579,7 @@ class Config:
     hansard: HansardConfig = field(default_factory=HansardConfig)
     mastodon: MastodonConfig = field(default_factory=MastodonConfig)
     bluesky: BlueskyConfig = field(default_factory=BlueskyConfig)
+    alerts: AlertsConfig | None = None  # None: no [alerts] table, no alerts
     path: str = field(default="<defaults>", metadata={"internal": True})
 
 
@@ -531,6 +647,7 @@ def config_from_dict(data: dict[str, Any], name: str = "<config>") -> Config:
     if not problems:
         _check_unique(config, problems)
         _check_email(config, problems)
+        _check_alerts(config, problems)
     if problems:
         raise ConfigError([f"{name}: {problem}" for problem in problems])
     return dataclasses.replace(config, path=name)
@@ -596,6 +713,26 @@ def _check_email(config: Config, problems: list[str]) -> None:
             f"email.security: \"none\" (no encryption) is only allowed with host = \"127.0.0.1\","
             f" not {config.email.host!r}; use \"starttls\" or \"tls\""
         )
+
+
+def _check_alerts(config: Config, problems: list[str]) -> None:
+    """Rules need a condition (else every relevant item would alert) and distinct names;
+    the baseline must hold more than one window."""
+    alerts = config.alerts
+    if alerts is None:
+        return
+    names: dict[str, int] = {}
+    for index, rule in enumerate(alerts.rules):
+        key = rule.name.strip().casefold()
+        if key in names:
+            problems.append(f"alerts.rules[{index}].name: {rule.name!r} is already alerts.rules[{names[key]}].name")
+        names.setdefault(key, index)
+        if not rule.conditions and not rule.query.strip():
+            problems.append(f"alerts.rules[{index}]: give at least one of topics, platforms, legislation,"
+                            " organisations or query (a rule without one would alert on every item)")
+    if alerts.baseline_days * 24 < 2 * alerts.spike_window_hours:
+        problems.append("alerts.baseline_days: must cover at least two spike windows"
+                        f" ({2 * alerts.spike_window_hours:g} hours)")
 
 
 def _join(path: str, key: str) -> str:
@@ -670,6 +807,8 @@ def _convert(tp: Any, value: Any, where: str, problems: list[str]) -> Any:
         options = [a for a in typing.get_args(tp) if a is not type(None)]
         if value is None:
             return None
+        if len(options) == 1:  # an optional value: its own problems, with their own keys
+            return _convert(options[0], value, where, problems)
         for option in options:
             trial: list[str] = []
             converted = _convert(option, value, where, trial)

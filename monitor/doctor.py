@@ -102,15 +102,24 @@ CREDENTIAL_STORE = Path("/etc/monitor/credentials")  # where the unit's LoadCred
 
 def needed_secrets(config: Config) -> list[tuple[str, str]]:
     """(dotted key, secret name) of the secrets this configuration uses: Reddit's only with
-    Reddit sources, the SMTP password only when digests are mailed with a login."""
+    Reddit sources, the SMTP password only when digests are mailed with a login, the
+    webhook URL only when an alert goes to the webhook."""
     found = []
     for key, name in secret_names(config):
         if key.startswith("email."):
             email = config.email
             if not (email.sender and email.recipients and email.username):
                 continue
+        if key == "alerts.webhook_url_env" and not uses_webhook(config):
+            continue
         found.append((key, name))
     return found
+
+
+def uses_webhook(config: Config) -> bool:
+    """Whether any alert goes to the chat webhook (then its URL is a secret in use)."""
+    alerts = config.alerts
+    return alerts is not None and (alerts.channel == "webhook" or any(r.channel == "webhook" for r in alerts.rules))
 
 
 def check_credentials(config: Config, store: Path = CREDENTIAL_STORE) -> list[Check]:
@@ -296,6 +305,33 @@ def check_digest(config: Config, db: Any, now: datetime) -> Check:
                                  f"{len(record.recipients) if record else 0} recipient(s)")
 
 
+def check_alerts(config: Config, db: Any, now: datetime) -> Check:
+    """Whether alerts go out: none left undelivered after a failed attempt, email configured."""
+    from monitor.store import alerts as alerts_sql
+
+    alerts = config.alerts
+    assert alerts is not None
+    unsent = alerts_sql.unsent(db)
+    failed = [a for a in unsent if a.attempts and a.last_error]
+    if failed:
+        oldest = min(a.created_at for a in failed)
+        return Check("alerts", "fail", f"{len(failed)} alert(s) not delivered yet (the oldest recorded "
+                                       f"{ago(oldest, now)}): {failed[-1].channel}: {failed[-1].last_error}; "
+                                       "they are retried every cycle")
+    email = config.email
+    by_email = alerts.channel == "email" or any(r.channel == "email" for r in alerts.rules)
+    if by_email and not (email.sender and email.recipients):
+        return Check("alerts", "warn", "alerts by email need [email] sender and recipients")
+    recent = alerts_sql.listing(db, now - timedelta(days=7), 1000)
+    sent = [a.sent_at for a in recent if a.sent_at is not None]
+    text = f"{len(alerts.rules)} rule(s); {len(recent)} alert(s) in the last 7 days"
+    if sent:
+        text += f", the last sent {ago(max(sent), now)}"
+    if unsent:
+        text += f"; {len(unsent)} waiting (quiet hours, or the next cycle)"
+    return Check("alerts", "ok", text)
+
+
 def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
     """Whether ``monitor run`` is alive (its collection job ran recently), and maintenance."""
     from monitor.store import maintenance
@@ -328,6 +364,8 @@ def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
         checks.append(check_recheck(config, db, now))
     if db["digests"].exists():
         checks.append(check_digest(config, db, now))
+    if config.alerts is not None and db["alerts"].exists():
+        checks.append(check_alerts(config, db, now))
     last = maintenance.last_maintenance(db) if db["maintenance_runs"].exists() else None
     if last is None:
         checks.append(Check("maintenance", "warn", f"never run: the service runs it daily at "

@@ -72,3 +72,7 @@ class MailError(MonitorError):
 
 class QueryError(MonitorError):
     """A search query, filter or saved query the user gave cannot be run as written."""
+
+
+class AlertError(MonitorError):
+    """Alerts could not be checked or delivered (a webhook refused, no URL configured ...)."""

@@ -126,6 +126,15 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     assert "-- Online Grooming of Children --" in parliament and "* Helen Marlowe (Lab)" in parliament
     assert "-- Online Safety Act 2023: Children's Codes --" in parliament  # sat the day before, collected today
     assert "Pet Grooming" not in parliament and "Succession" not in parliament  # the tagger's noise
+    # the demo's priority rule posted its alerts (sextortion on Snapchat) to the demo's own chat webhook, once
+    alerts = re.search(r"^Alerts: (\d+) new \(\1 from priority rules\); \1 sent in 1 message by webhook$", result.stdout,
+                       re.MULTILINE)
+    assert alerts and int(alerts.group(1)) >= 3, result.stdout
+    posted = re.search(r'^Alerts posted to the demo\'s chat webhook by the rule "Sextortion on Snapchat": (\d+) stories'
+                       r" in 1 message\(s\)$", result.stdout, re.MULTILINE)
+    assert posted and posted.group(1) == alerts.group(1), result.stdout
+    assert re.search(r"^  • Sextortion reports involving teenage boys rise sharply, NCA says \(.*, 4 outlets\)$",
+                     result.stdout, re.MULTILINE), result.stdout
 
     import sqlite3
 

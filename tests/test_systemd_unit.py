@@ -41,7 +41,8 @@ def test_the_unit_has_what_the_service_relies_on():
     assert int(unit["TimeoutStopSec"][0]) > 10
     assert unit["ExecStart"] == ["/opt/monitor/bin/monitor --config /etc/monitor/config.toml run"]
     credentials = {value.split(":", 1)[0] for value in unit["LoadCredential"]}
-    assert credentials >= {"REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "MONITOR_SMTP_PASSWORD"}
+    assert credentials >= {"REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "MONITOR_SMTP_PASSWORD",
+                           "MONITOR_ALERT_WEBHOOK_URL"}
     assert all(value.split(":", 1)[1] == f"/etc/monitor/credentials/{value.split(':', 1)[0]}"
                for value in unit["LoadCredential"])
 

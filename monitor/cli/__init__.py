@@ -13,6 +13,7 @@ from monitor.cli import demo as _demo  # noqa: E402,F401
 from monitor.cli import digest as _digest  # noqa: E402,F401
 from monitor.cli import tagging as _tagging  # noqa: E402,F401
 from monitor.cli import reddit as _reddit  # noqa: E402,F401
+from monitor.cli import alerts as _alerts  # noqa: E402,F401
 from monitor.cli import service as _service  # noqa: E402,F401
 from monitor.cli import search as _search  # noqa: E402,F401
 

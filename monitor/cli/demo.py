@@ -21,9 +21,10 @@ def demo(db_path: Path) -> None:
     invented Reddit posts (through a fake Reddit API that the real praw reads
     with dummy credentials), invented Hansard contributions, Mastodon posts (on
     two fake instances) and Bluesky posts (through fake APIs) on 127.0.0.1,
-    collects and tags them into a fresh database, builds the daily digest (HTML,
-    text and chart under db/demo-digest/, with its "In Parliament" section) and
-    prints where to open it. Needs no configuration file, no credentials and no
+    collects and tags them into a fresh database, posts the alerts of one priority
+    rule (sextortion on Snapchat) to a chat webhook it serves itself and prints
+    them, builds the daily digest (HTML, text and chart under db/demo-digest/, with
+    its "In Parliament" section) and prints where to open it. Needs no configuration file, no credentials and no
     internet. Every outlet, person, member of Parliament, username and figure in
     the corpus is fictional.
     """
@@ -32,6 +33,16 @@ def demo(db_path: Path) -> None:
     if db_path.resolve() == Path("db/monitor.db").resolve():
         raise click.UsageError("the demo recreates its database; choose a path other than db/monitor.db")
     result = run_demo(db_path, echo=click.echo)
+    if result.alerts:
+        import html
+
+        stories = [html.unescape(line) for message in result.alerts for line in message.splitlines()
+                   if line.startswith("• ")]
+        click.echo("")
+        click.echo(f"Alerts posted to the demo's chat webhook by the rule \"Sextortion on Snapchat\":"
+                   f" {len(stories)} stories in {len(result.alerts)} message(s)")
+        for line in stories:
+            click.echo(f"  {line}")
     click.echo("")
     if result.digest_html is not None:
         click.echo("Open the digest in a browser:")

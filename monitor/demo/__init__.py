@@ -7,7 +7,8 @@ server, read by the real praw; ``DemoParliament``, ``DemoMastodon`` (two instanc
 federate some posts) and ``DemoBluesky`` serve its invented Hansard contributions,
 Mastodon statuses and Bluesky posts through fake APIs of their own; ``demo_config``
 builds a configuration pointing at all of them; ``run_demo`` collects (and tags)
-into a fresh database and builds the daily digest.
+into a fresh database, posts the alerts of one priority rule to a chat webhook it
+serves itself (``DemoChat``) and builds the daily digest.
 """
 
 from __future__ import annotations
@@ -212,6 +213,35 @@ def demo_config(site: DemoSite, db_path: str | Path, extra: dict[str, Any] | Non
     return config_from_dict(data, "<demo>")
 
 
+DEMO_WEBHOOK_ENV = "MONITOR_DEMO_WEBHOOK_URL"
+# One priority rule that the corpus' sextortion-on-Snapchat stories match, posted to a chat
+# webhook the demo serves itself (spikes need weeks of history, which a demo has not).
+DEMO_ALERTS: dict[str, Any] = {
+    "spikes": False, "channel": "webhook", "webhook_url_env": DEMO_WEBHOOK_ENV,
+    "rules": [{"name": "Sextortion on Snapchat", "topics": ["sextortion"], "platforms": ["snapchat"],
+               "channel": "webhook"}],
+}
+
+
+class DemoChat:
+    """A chat webhook on the demo's server: keeps the text of each alert message posted."""
+
+    PATH = "/demo-chat/webhook"
+
+    def __init__(self, server: LocalServer):
+        self.messages: list[str] = []
+        self.url = server.route(self.PATH, self._receive)
+
+    def _receive(self, request: Request) -> Reply:
+        import json
+
+        try:
+            self.messages.append(str(json.loads(request.body)["text"]))
+        except (ValueError, KeyError, TypeError):
+            return Reply(400, {"Content-Type": "text/plain"}, b"invalid_payload")
+        return Reply(200, {"Content-Type": "text/plain"}, b"ok")
+
+
 @dataclass
 class DemoResult:
     db_path: Path
@@ -219,6 +249,7 @@ class DemoResult:
     summary: str
     digest_html: Path | None = None
     digest_text: Path | None = None
+    alerts: tuple[str, ...] = ()  # the text of each alert message the demo's chat received
 
 
 DEMO_TIMEZONE = "Europe/London"
@@ -258,8 +289,9 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
         parliament = DemoParliament(hansard_server, corpus_now, site.corpus)
         mastodon = DemoMastodon((mastodon_servers[0], mastodon_servers[1]), corpus_now, site.corpus)
         bluesky = DemoBluesky(bluesky_server, corpus_now, site.corpus)
-        config = demo_config(site, db_path, extra={"digest": digest_settings}, reddit=reddit, parliament=parliament,
-                             mastodon=mastodon, bluesky=bluesky)
+        chat = DemoChat(server)
+        config = demo_config(site, db_path, extra={"digest": digest_settings, "alerts": DEMO_ALERTS}, reddit=reddit,
+                             parliament=parliament, mastodon=mastodon, bluesky=bluesky)
         echo(f"Serving {len(site.corpus['feeds'])} invented demo feeds on {server.base_url}")
         echo(f"Serving {len(reddit.api.posts)} invented Reddit posts through a fake Reddit API on"
              f" {reddit.api.base_url}")
@@ -270,7 +302,9 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
         echo(f"Serving {len(bluesky.api.posts)} invented Bluesky posts through a fake Bluesky API on"
              f" {bluesky.api.base_url}")
 
-        def secret(name: str) -> str | None:
+        def secret(name: str) -> str | None:  # the demo's own, never the environment's
+            if name == DEMO_WEBHOOK_ENV:
+                return chat.url
             return reddit.secret(name) or bluesky.secret(name)
 
         # Collected inside the digest's day (as a service polling all day would have), built at its end.
@@ -278,6 +312,8 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
         with open_monitor(config, secret=secret, clock=lambda: clock[0]) as monitor:
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
+            for note in report.notes:
+                echo(note)
             items = monitor.store.count_items()
             clock[0] = max(utcnow(), end)
             digest = monitor.build_digest(end.astimezone(zone(DEMO_TIMEZONE)).date())
@@ -285,4 +321,4 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
     head = digest.digest.headline
     echo(f"Digest built: {head.relevant} relevant items in {head.stories} stories"
          + (f" ({head.untagged} items not yet tagged)" if head.untagged else ""))
-    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path)
+    return DemoResult(db_path, items, report.summary(), digest.html_path, digest.text_path, tuple(chat.messages))

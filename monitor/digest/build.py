@@ -226,6 +226,8 @@ class SourceProblem:
     state: str  # gone | failing | silent
     summary: str  # one line in plain words
     detail: str | None  # the last error, cleaned
+    source_id: str = ""
+    since: datetime | None = None  # when the problem began (failing since, gone at, last item)
 
 
 @dataclass(frozen=True)
@@ -761,18 +763,19 @@ def source_problems(rows: Iterable[SourceRow], now: datetime, config: DigestConf
             problems.append(SourceProblem(
                 name, "gone",
                 f"Stopped since {_when(row.gone_at, tz)}: the server says this feed no longer exists (HTTP 410). "
-                "Fix or remove its address in the configuration.", None))
+                "Fix or remove its address in the configuration.", None, row.id, row.gone_at))
         elif row.failures > 0:
             since = row.failing_since or row.last_error_at
             attempts = f"{row.failures} failed attempt{'s' if row.failures != 1 else ''} in a row"
             summary = f"Failing since {_when(since, tz)} ({attempts}); last worked {_when(row.last_success_at, tz)}"
             if row.next_due_at is not None:
                 summary += f"; next try {_when(row.next_due_at, tz)}"
-            problems.append(SourceProblem(name, "failing", summary + ".", short(row.last_error, 300) or None))
+            problems.append(SourceProblem(name, "failing", summary + ".", short(row.last_error, 300) or None,
+                                          row.id, since))
         else:
             silent = _silence(row, now, config)
             if silent:
-                problems.append(SourceProblem(name, "silent", silent, None))
+                problems.append(SourceProblem(name, "silent", silent, None, row.id, row.last_item_at or row.created_at))
     rank = {"gone": 0, "failing": 1, "silent": 2}
     problems.sort(key=lambda p: (rank[p.state], p.name.casefold()))
     return tuple(problems)

@@ -220,14 +220,22 @@ def _process_alive(pid: int) -> bool:
 
 def sender_alive(record: _sql.DigestRecord, now: datetime, timeout: float) -> bool:
     """Whether the process that marked ``record`` as sending may still be sending it."""
-    started = from_iso(record.send_started_at)
+    return lease_alive(record.send_started_at, record.sending_host, record.sending_token, record.sending_pid,
+                       now, timeout)
+
+
+def lease_alive(started_at: str | None, host: str | None, token: str | None, pid: int | None, now: datetime,
+                timeout: float) -> bool:
+    """Whether a "sending" mark (when, which host, process token and pid) may belong to a
+    sender still at work; alerts use the same rule (``monitor.alerts.deliver``)."""
+    started = from_iso(started_at)
     if started is None or now - started > timedelta(seconds=timeout) + LEASE_MARGIN:
         return False  # past any deadline it could have had
-    if record.sending_host != socket.gethostname():
+    if host != socket.gethostname():
         return True  # cannot look at another machine's processes: trust the lease
-    if record.sending_token == PROCESS_TOKEN:
+    if token == PROCESS_TOKEN:
         return True  # this very process (another thread)
-    return record.sending_pid is not None and record.sending_pid != os.getpid() and _process_alive(record.sending_pid)
+    return pid is not None and pid != os.getpid() and _process_alive(pid)
 
 
 def _already(record: _sql.DigestRecord, day: date) -> SendResult:

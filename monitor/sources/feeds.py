@@ -31,8 +31,6 @@ from monitor.types import FetchState, Item, Source
 log = logging.getLogger(__name__)
 
 _ENTITY_DECLARATION = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
-# The root element starts at the first "<" followed by a name character, as in feedparser.
-_ROOT_START = re.compile(rb"<[A-Za-z_:]")
 # Clock skew allowance: a date further in the future than this is treated as missing.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -47,32 +45,52 @@ class ParsedFeed:
     entries: int = 0
 
 
-def _prolog(body: bytes) -> bytes:
-    """The bytes before the root element (as feedparser finds them), UTF-16/32 re-encoded."""
-    head = body[:1_000_000]
-    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
-                       (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if head.startswith(bom):
-            head = head.decode(codec, "ignore").encode("utf-8", "ignore")
-            break
-    else:
-        if head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
-            codec = "utf-16-le" if head[0:1] == b"<" else "utf-16-be"
-            head = head.decode(codec, "ignore").encode("utf-8", "ignore")
-    match = _ROOT_START.search(head)
-    if match is None and len(body) > len(head):
-        raise ParseError("refused: no root element in the first megabyte")
-    return head[: match.start()] if match else head
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)", re.IGNORECASE)
 
 
-def check_prolog(body: bytes) -> None:
-    """Refuse documents whose prolog declares entities.
+def _ascii_compatible(body: bytes, content_type: str) -> bool:
+    """True when "<!ENTITY" in the document is "<!ENTITY" in its bytes too: no NUL
+    bytes (UTF-16/32), no EBCDIC start, and a declared charset, if any, that encodes
+    ASCII as itself. Only other documents need decoding before the check."""
+    head = body[:4096]
+    if b"\x00" in head or head.startswith(b"\x4c\x6f\xa7\x94"):
+        return False
+    declared = [m.group(1) for m in (_CHARSET.search(content_type),) if m]
+    declared += [m.group(1).decode("ascii", "replace") for m in (_XML_ENCODING.search(head[:1024]),) if m]
+    for charset in declared:  # e.g. utf-7 writes "<" as "+ADw-"
+        try:
+            if "<!ENTITY".encode(charset) != b"<!ENTITY":
+                return False
+        except (LookupError, UnicodeError):
+            return False
+    return True
+
+
+def check_entities(body: bytes, headers: Mapping[str, str] | None = None) -> None:
+    """Refuse documents that declare XML entities, anywhere.
 
     Real feeds never need them, and they are how billion-laughs, quadratic blow-up
-    and external-entity attacks are delivered. (A bare ``<!DOCTYPE rss PUBLIC ...>``,
-    as old RSS 0.91 feeds have, declares nothing and is fine.)
+    and external-entity attacks are delivered; feedparser's lenient fallback parser
+    expands a large entity even where expat refuses the document. The check runs on
+    the bytes feedparser itself will parse (decoded by its own rules, from the
+    response's charset as well as any byte-order mark or XML declaration), so no
+    encoding trick or comment placed before the DOCTYPE can hide a declaration.
+    (A bare ``<!DOCTYPE rss PUBLIC ...>``, as old RSS 0.91 feeds have, declares
+    nothing and is fine.)
     """
-    if _ENTITY_DECLARATION.search(_prolog(body)):
+    from feedparser.encodings import convert_to_utf8
+
+    if _ENTITY_DECLARATION.search(body):
+        raise ParseError("refused: the document declares XML entities")
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    if _ascii_compatible(body, lowered.get("content-type", "")):
+        return  # any declaration would have shown in the raw bytes
+    try:
+        converted = convert_to_utf8(lowered, body, {})
+    except Exception:  # feedparser will fail on it too; the parse reports that
+        return
+    if _ENTITY_DECLARATION.search(converted):
         raise ParseError("refused: the document declares XML entities")
 
 
@@ -168,8 +186,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str, source: Source
 
     if not body.strip():
         raise ParseError("empty response: no feed document")
-    check_prolog(body)
     response_headers = {k.lower(): v for k, v in headers.items()}
+    check_entities(body, response_headers)
     # Base for relative links: the Content-Location if the server sent one, else the URL.
     response_headers["content-location"] = response_headers.get("content-location") or url
     # feedparser's own sanitiser is skipped: it is slow and keeps tracking images anyway;

@@ -18,11 +18,13 @@ request that httpx does, which is what bounds a cycle of hundreds of feeds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import json
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Mapping
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import aiohttp
@@ -132,6 +134,14 @@ class _Decoder:
         return b"".join(self.parts)
 
 
+# Hosts whose slot the current task already holds (see HttpClient.slot).
+_HELD: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("monitor_http_slots", default=frozenset())
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
 class HttpClient:
     """An async client with the limits above. Create it inside the running event loop;
     use as ``async with HttpClient(cfg) as c``."""
@@ -167,11 +177,41 @@ class HttpClient:
     def _host_semaphore(self, url: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
         if self._limits is None:  # created lazily: semaphores belong to the running loop
             self._limits = _Limits(asyncio.Semaphore(self.config.concurrency))
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host(url)
         per_host = self._limits.per_host.get(host)
         if per_host is None:
             per_host = self._limits.per_host[host] = asyncio.Semaphore(self.config.per_host)
         return self._limits.total, per_host
+
+    @contextlib.asynccontextmanager
+    async def slot(self, url: str | None) -> AsyncIterator[None]:
+        """Hold a request slot for ``url``'s host (and one of the total) for a while.
+
+        A source takes its slot before its deadline starts, so time spent queueing
+        behind other sources never counts against it; requests it makes to that host
+        meanwhile use the slot it holds. The per-host slot is taken first, so sources
+        waiting for a busy host never sit on a slot that another host could use.
+        """
+        if not url:
+            yield
+            return
+        total, per_host = self._host_semaphore(url)
+        host = _host(url)
+        async with per_host, total:
+            token = _HELD.set(_HELD.get() | {host})
+            try:
+                yield
+            finally:
+                _HELD.reset(token)
+
+    @contextlib.asynccontextmanager
+    async def _request_slot(self, url: str) -> AsyncIterator[None]:
+        if _host(url) in _HELD.get():
+            yield
+            return
+        total, per_host = self._host_semaphore(url)
+        async with per_host, total:
+            yield
 
     async def get(
         self,
@@ -213,9 +253,8 @@ class HttpClient:
 
     async def _send(self, method: str, url: str, data: bytes | None, etag: str | None, last_modified: str | None,
                     extra_headers: Mapping[str, str] | None, deadline: float | None) -> Response:
-        total, per_host = self._host_semaphore(url)
         limit = deadline or self.config.timeout
-        async with total, per_host:
+        async with self._request_slot(url):
             started = time.monotonic()
             try:
                 async with asyncio.timeout(limit):

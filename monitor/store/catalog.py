@@ -64,6 +64,17 @@ TABLES: dict[str, Entry] = {
         "Each job of the service (collect, reddit, recheck, digest, maintenance): last start and end, status, "
         "error and summary, and runs, errors and missed runs since the service started.",
     ),
+    "alerts": Entry(
+        "Alerts",
+        "One row per alert sent between digests: kind (rule: a story matching a priority rule; spike: a series "
+        "above its baseline; health: a source failing, gone, silent or back to normal), channel (email or "
+        "webhook), the rule names, series (topic or topic+platform) or source, what it said (title), why and "
+        "the figures (detail, JSON), the items it listed (JSON), and delivery: status pending / sending / sent, "
+        "attempts, last error, sent time.",
+    ),
+    "alert_items": Entry(
+        "Alerted items", "Every item (all copies of a story) an alert covered, per channel: none is alerted twice."
+    ),
     "reddit_posts": Entry(
         "Reddit posts",
         "Reddit items with subreddit, linked URL, author hash, score, comments, NSFW flag and flair as columns.",

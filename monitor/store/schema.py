@@ -539,3 +539,67 @@ def _parliament_and_social(db: Database) -> None:
         FROM items WHERE media = 'social';
         """,
     )
+
+
+@migrations(name="0012_alerts")
+def _alerts(db: Database) -> None:
+    _execute_each(
+        db,
+        """
+        -- One row per alert (see monitor.alerts): a priority rule's story, a spike in one
+        -- series, or a source's health changing. The row is written (status 'pending')
+        -- before anything is sent and marked 'sent' after; a failed delivery stays
+        -- pending with its attempts and error and is retried next cycle. Alerts of one
+        -- channel due together go out as one message (they share message_id).
+        --   kind: rule | spike | health
+        --   key: what makes it unique: the story (cluster id, else item id) of a rule
+        --        alert, "series@time" of a spike, "source@since" of a health change
+        --   rule: the rule name(s) that matched (rule); series: "topic" or
+        --        "topic+platform" (spike); source_id and state (failing, silent, gone,
+        --        recovered) for health
+        --   title: one line in our own words; detail: JSON with the figures behind it
+        --   items: JSON list of the item ids the alert lists (one per story)
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            channel TEXT NOT NULL,               -- email | webhook
+            rule TEXT,
+            series TEXT,
+            source_id TEXT,
+            state TEXT,
+            title TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            items TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | sending | sent
+            message_id TEXT,                     -- the message that carries it (kept across retries)
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_attempt_at TEXT,
+            last_error TEXT,
+            send_started_at TEXT,
+            sending_pid INTEGER,
+            sending_host TEXT,
+            sending_token TEXT,                  -- which process: tells a crashed sender from a live one
+            sent_at TEXT,
+            UNIQUE (kind, channel, key)
+        );
+        CREATE INDEX alerts_created ON alerts(created_at);
+        CREATE INDEX alerts_status ON alerts(status, channel);
+        CREATE INDEX alerts_series ON alerts(kind, series, created_at);
+        CREATE INDEX alerts_source ON alerts(kind, source_id, id);
+
+        -- Every item an alert covers (all copies of a story), so an item already alerted
+        -- is never alerted again on the same channel.
+        CREATE TABLE alert_items (
+            item_id TEXT NOT NULL,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            channel TEXT NOT NULL,
+            PRIMARY KEY (item_id, channel, alert_id)
+        );
+        CREATE INDEX alert_items_alert ON alert_items(alert_id);
+
+        -- After each collection cycle the rules look at the items collected since the last check.
+        CREATE INDEX items_collected ON items(collected_at);
+        """
+    )

@@ -11,6 +11,7 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,17 @@ def load_resources(patterns_dir: Path | None = None) -> Resources:
         feature_descriptions=descriptions,
         digest=digest_files(pattern_files(directory)),
     )
+
+
+KNOWN_FILES = {"platform": "platforms.jsonl", "organisation": "organisations.jsonl", "legislation": "laws.jsonl"}
+
+
+@lru_cache(maxsize=8)
+def known_ids(kind: str, patterns_dir: Path | None = None) -> frozenset[str]:
+    """The ids the tagger can give for ``kind`` (platform, organisation, legislation),
+    read from the pattern files: what an alert rule may name and ever see matched."""
+    rows = _read_jsonl((Path(patterns_dir) if patterns_dir else PATTERNS_DIR) / KNOWN_FILES[kind])
+    return frozenset(str(row["id"]) for row in rows if row.get("id"))
 
 
 def digest_files(paths: list[Path]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -20,6 +22,9 @@ SEPARATOR = "\n\n"
 MAX_CHARS = 100_000
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class Tagger:
     """Tags items as relevant or not, with topics, platforms, laws, organisations,
     statistics and reasons. Build it with :func:`monitor.tagging.load_tagger`."""
@@ -36,8 +41,9 @@ class Tagger:
         self.model_meta: dict[str, object] = dict(decider.model.meta) if decider.model else {}
 
     def _make_doc(self, title: str, text: str) -> Doc:
-        title = (title or "").strip()
-        text = text or ""
+        # Lone surrogates (from JSON "\\ud83d" escapes) cannot be encoded and crash spaCy.
+        title = _SURROGATE.sub("\ufffd", (title or "").strip())
+        text = _SURROGATE.sub("\ufffd", text or "")
         raw = title + SEPARATOR + text if title else text
         if len(raw) > MAX_CHARS:
             raw = raw[:MAX_CHARS]

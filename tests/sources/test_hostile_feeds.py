@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from monitor.errors import ParseError
-from monitor.sources.feeds import check_prolog, parse_feed
+from monitor.sources.feeds import check_entities, parse_feed
 from monitor.types import Source
 
 SOURCE = Source(id="feed:test", kind="feed", name="test", url="https://feed.test/rss")
@@ -26,11 +26,23 @@ EXTERNAL = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <rss version="2.0"><channel><item><title>&xxe;</title><link>https://x.test/1</link></item></channel></rss>"""
 UTF16_ENTITY = ('<?xml version="1.0" encoding="utf-16"?><!DOCTYPE r [<!ENTITY a "b">]><rss/>').encode("utf-16")
+# A comment holding "<" and a name character before the DOCTYPE, to end a naive prolog scan early.
+COMMENT_FIRST = (b'<?xml version="1.0"?>\n<!-- <: -->\n<!DOCTYPE rss [<!ENTITY big "' + b"x" * 70_000 + b'">]>\n'
+                 b'<rss version="2.0"><channel>' + b"<item><title>&big;</title><link>https://x.test/1</link></item>" * 50
+                 + b"</channel></rss>")
+# UTF-16 with no byte-order mark and no XML declaration: only the HTTP charset says so.
+UTF16_BY_HEADER = ('<!DOCTYPE rss [<!ENTITY big "' + "x" * 20_000 + '">]><rss version="2.0"><channel>'
+                   + "<item><title>&big;</title><link>https://x.test/1</link></item>" * 20
+                   + "</channel></rss>").encode("utf-16-le")
 
 
-@pytest.mark.parametrize("body", [BILLION_LAUGHS, BIG_ENTITY, EXTERNAL, UTF16_ENTITY],
-                         ids=["billion-laughs", "one-big-entity", "external-entity", "utf-16"])
-def test_entity_declarations_are_refused_before_parsing(body, monkeypatch):
+@pytest.mark.parametrize(("body", "headers"), [
+    (BILLION_LAUGHS, {}), (BIG_ENTITY, {}), (EXTERNAL, {}), (UTF16_ENTITY, {}), (COMMENT_FIRST, {}),
+    (UTF16_BY_HEADER, {"Content-Type": "application/rss+xml; charset=utf-16le"}),
+    (('<?xml version="1.0" encoding="utf-7"?>' + '<!DOCTYPE rss [<!ENTITY a "x">]><rss version="2.0"/>'.encode("utf-7")
+      .decode("ascii")).encode("ascii"), {}),
+], ids=["billion-laughs", "one-big-entity", "external-entity", "utf-16", "comment-first", "utf-16-by-header", "utf-7"])
+def test_entity_declarations_are_refused_before_parsing(body, headers, monkeypatch):
     import feedparser
 
     def must_not_parse(*args, **kwargs):
@@ -38,11 +50,11 @@ def test_entity_declarations_are_refused_before_parsing(body, monkeypatch):
 
     monkeypatch.setattr(feedparser, "parse", must_not_parse)
     with pytest.raises(ParseError, match="declares XML entities"):
-        parse_feed(body, {}, "https://feed.test/rss", SOURCE, NOW)
+        parse_feed(body, headers, "https://feed.test/rss", SOURCE, NOW)
 
 
 def test_a_plain_public_doctype_is_fine():
-    check_prolog(b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+    check_entities(b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
                  b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"/>')
 
 

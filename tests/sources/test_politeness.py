@@ -128,3 +128,66 @@ def test_broken_responses_are_one_clear_line_each_and_the_rest_lands(server, mak
     assert "declares XML entities" in by_source["entities"]
     assert "broken XML" in by_source["truncated"]
     assert all("\n" not in m for m in errors)
+
+
+def test_queueing_behind_other_sources_never_counts_against_a_source(server, make_config):
+    """Four feeds on one host, one request at a time, each answering in 1 s: the last
+    waits 3 s for its turn, longer than a source may take; it is not failed for that."""
+    from monitor.collect import Collection
+    from monitor.sources.feeds import FeedCollector
+
+    feeds = [{"name": f"f{i}", "url": server.route(f"/q{i}.xml", lambda _r, i=i: Reply(
+        200, {"Content-Type": "application/rss+xml"}, feed_with(f"q{i}"), delay=1.0))} for i in range(4)]
+    with open_app(make_config, feeds=feeds, http={"per_host": 1, "concurrency": 4}) as monitor:
+        collection = Collection(monitor.config, monitor.store, [FeedCollector()], tag=monitor.tag, deadline=2.5)
+        report = collection.run(monitor.sources)
+    assert [r.status for r in report.results] == ["ok"] * 4
+
+
+def test_a_busy_host_does_not_hold_slots_other_hosts_could_use(server, make_config):
+    """Sources queued for a busy host wait for that host, not for the total: a feed on
+    another host starts at once even though the busy host's queue is long."""
+    busy = [{"name": f"busy{i}", "url": server.route(f"/b{i}.xml", lambda _r, i=i: Reply(
+        200, {}, feed_with(f"b{i}"), delay=1.0))} for i in range(4)]
+    other_host = server.url("/other.xml").replace("127.0.0.1", "localhost")
+    server.route("/other.xml", lambda _r: Reply(200, {}, feed_with("other")))
+    finished: list[str] = []
+    with open_app(make_config, feeds=[*busy, {"name": "other", "url": other_host}],
+                  http={"per_host": 1, "concurrency": 2}) as monitor:
+        monitor.collect(on_result=lambda r: finished.append(r.source.name))
+    assert finished[0] == "other"  # it never waited for the busy host
+
+
+def test_sources_the_cycle_deadline_reaches_before_they_start_stay_due(server, make_config):
+    feeds = [{"name": f"slow{i}", "url": server.route(f"/s{i}.xml", lambda _r, i=i: Reply(
+        200, {}, feed_with(f"s{i}"), delay=2.0))} for i in range(3)]
+    with open_app(make_config, feeds=feeds, http={"per_host": 1, "concurrency": 1}) as monitor:
+        report = monitor.collect(cycle_deadline=3.0)
+        status = {r.source.name: r.status for r in report.results}
+        assert status == {"slow0": "ok", "slow1": "failed", "slow2": "skipped"}
+        states = {r["source_id"]: r for r in rows(monitor, "SELECT source_id, failures, next_due_at FROM fetch_state")}
+        assert states["feed:slow2"]["failures"] == 0 and states["feed:slow2"]["next_due_at"] is None  # still due
+        assert states["feed:slow1"]["failures"] == 1
+
+
+def test_an_unexpected_error_in_one_source_is_recorded_and_backed_off(server, make_config):
+    feeds = [{"name": "boom", "url": server.route("/boom.xml", static(feed_with("boom")))},
+             {"name": "fine", "url": server.route("/fine.xml", static(feed_with("fine")))}]
+
+    def tag(items):
+        if any("boom" in item.title for item in items):
+            raise RuntimeError("tagger fell over")
+        return {}
+
+    from monitor.app import open_monitor
+
+    with open_monitor(make_config(feeds=feeds), tag=tag) as monitor:
+        import pytest
+
+        with pytest.raises(RuntimeError):
+            monitor.collect()
+        states = {r["source_id"]: r for r in rows(monitor, "SELECT source_id, failures, last_error FROM fetch_state")}
+        assert states["feed:boom"]["failures"] == 1 and "tagger fell over" in states["feed:boom"]["last_error"]
+        assert states["feed:fine"]["failures"] == 0
+        again = monitor.collect()  # the broken source backs off; the cycle no longer fails
+        assert {r.source.name: r.status for r in again.results}["boom"] == "skipped"

@@ -1,0 +1,96 @@
+"""Source health: a source whose server starts failing raises one alert once it has
+failed for [alerts] failing_hours, and one recovery line when it works again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from monitor.alerts import health
+from monitor.app import open_monitor
+from monitor.demo.server import LocalServer, Reply
+from monitor.digest.build import SourceProblem
+from tests.alerts.conftest import Clock
+from tests.alerts.feeds import DOG_GROOMING, Entry, serve
+from tests.helpers import rows
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+
+
+def test_a_failing_source_raises_one_alert_then_one_recovery_line(server: LocalServer, smtp_server, make_config,
+                                                                  tmp_path):
+    clock = Clock(T0)
+    entries = [Entry(f"{DOG_GROOMING[0]} {n}", DOG_GROOMING[1], f"https://courtside.example/{n}",
+                     T0 - timedelta(hours=n)) for n in range(3)]
+    courtside = serve(server, "/courtside.xml", "Courtside Weekly", entries)
+    gazette = serve(server, "/gazette.xml", "Northshire Gazette", [])
+    config = make_config(feeds=[{"name": "Courtside Weekly", "url": courtside},
+                                {"name": "Northshire Gazette", "url": gazette}],
+                         schedule={"jitter": 0.0, "backoff_cap_hours": 1},
+                         email=smtp_server.email_config(), digest={"archive_dir": str(tmp_path / "archive")},
+                         alerts={"failing_hours": 2, "spikes": False})
+    notes = []
+    with open_monitor(config, clock=clock) as monitor:
+        monitor.collect()
+        server.route("/courtside.xml", lambda request: Reply(503, {"Content-Type": "text/plain"}, b"down"))
+        for _hour in range(5):  # failing from T0+1h; the alert is due at T0+3h
+            clock.advance(hours=1)
+            report = monitor.collect()
+            assert report.count("failed") == 1
+            notes.append(report.notes[-1])
+        assert notes[:2] == ["Alerts: none new"] * 2
+        assert notes[2] == "Alerts: 1 new (1 on source health); 1 sent in 1 message by email"
+        assert notes[3:] == ["Alerts: none new"] * 2
+        # the digest lists it too, in its source health section
+        digest = monitor.build_digest()
+        assert "Courtside Weekly" in digest.text and "Failing since" in digest.text
+
+        serve(server, "/courtside.xml", "Courtside Weekly", entries)  # back up
+        clock.advance(hours=1)
+        assert monitor.collect().notes[-1] == "Alerts: 1 new (1 on source health); 1 sent in 1 message by email"
+        clock.advance(hours=1)
+        assert monitor.collect().notes[-1] == "Alerts: none new"
+        recorded = rows(monitor, "SELECT state, title, status FROM alerts ORDER BY id")
+    assert recorded == [
+        {"state": "failing", "title": "Source failing for 2 hours: Courtside Weekly", "status": "sent"},
+        {"state": "recovered", "title": "Source back to normal: Courtside Weekly", "status": "sent"},
+    ]
+    assert [m.message["Subject"] for m in smtp_server.received] == [
+        "Alert: Source failing for 2 hours: Courtside Weekly",
+        "Alert: Source back to normal: Courtside Weekly",
+    ]
+    failing = smtp_server.received[0].message.get_body(("plain",)).get_content()
+    assert "Failing since Tue 10 Mar 10:00 (3 failed attempts in a row); last worked Tue 10 Mar 09:00" in failing
+    assert "Last error: HTTP 503" in failing
+    recovered = smtp_server.received[1].message.get_body(("plain",)).get_content()
+    assert "Recovered after failing for 5 hours." in recovered
+
+
+# --- the transitions, on their own ----------------------------------------------------------
+
+NOW = T0
+
+
+def problem(source_id: str, state: str, since: datetime) -> SourceProblem:
+    return SourceProblem(source_id.title(), state, f"{state} summary", None, source_id, since)
+
+
+def test_failing_needs_the_configured_time_gone_and_silent_do_not():
+    found = health.alertable([problem("a", "failing", NOW - timedelta(hours=5)),
+                              problem("b", "failing", NOW - timedelta(hours=7)),
+                              problem("c", "gone", NOW - timedelta(minutes=1)),
+                              problem("d", "silent", NOW - timedelta(days=3))], NOW, failing_hours=6)
+    assert sorted(found) == ["b", "c", "d"]
+
+
+def test_one_alert_per_episode_and_a_recovery_when_it_ends():
+    failing = {"a": problem("a", "failing", NOW - timedelta(hours=7))}
+    first = health.changes(failing, {}, ["a"], NOW)
+    assert [(c.state, c.title) for c in first] == [("failing", "Source failing for 7 hours: A")]
+    episode = {"a": health.Episode("a", "A", "failing", NOW - timedelta(hours=7), NOW)}
+    gone = {"a": problem("a", "gone", NOW)}
+    assert health.changes(failing, episode, ["a"], NOW) == []  # still failing: nothing new
+    assert health.changes(gone, episode, ["a"], NOW) == []  # failing, then gone: the same episode
+    recovered = health.changes({}, episode, ["a"], NOW + timedelta(hours=1))
+    assert [(c.state, c.lines) for c in recovered] == [("recovered", ("Recovered after failing for 8 hours.",))]
+    removed = health.changes({}, episode, [], NOW)
+    assert removed[0].title == "Source no longer monitored: A"
