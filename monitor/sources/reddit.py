@@ -47,7 +47,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -59,7 +59,7 @@ from monitor.sources.base import Fetched, Parsed
 from monitor.sources.blocking import in_daemon_thread
 from monitor.sources.http import HttpClient
 from monitor.sources.normalise import author_hash, clean_text, excerpt, normalise_url, plain_text, safe_html
-from monitor.types import FetchState, Item, Source, from_iso, to_iso
+from monitor.types import FetchState, Item, Source, from_epoch, from_iso, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class Cursor:
     def encode(self) -> str:
         if self.created is None:
             return self.fullname
-        return f"{self.fullname} {to_iso(datetime.fromtimestamp(self.created, timezone.utc))}"
+        return f"{self.fullname} {to_iso(from_epoch(self.created))}"
 
     @classmethod
     def decode(cls, value: str | None) -> "Cursor | None":
@@ -127,7 +127,7 @@ def newest(posts: Iterable[dict[str, Any]], current: Cursor | None = None) -> Cu
     """The cursor after seeing ``posts``: the newest of them and ``current``."""
     best = current
     for post in posts:
-        created = _number(post.get("created_utc"))
+        created = _created(post)
         name = post.get("name")
         if not isinstance(name, str) or not FULLNAME.fullmatch(name) or created is None:
             continue
@@ -142,7 +142,7 @@ def _newer(post: dict[str, Any], cursor: Cursor) -> bool:
     name = post.get("name")
     if name == cursor.fullname:
         return False
-    created = _number(post.get("created_utc"))
+    created = _created(post)
     if cursor.created is None or created is None:
         return cursor.created is None
     return created > cursor.created or (created == cursor.created and _id36(str(name)) > _id36(cursor.fullname))
@@ -153,6 +153,18 @@ def _id36(fullname: str) -> int:
         return int(fullname[3:], 36)
     except ValueError:
         return -1
+
+
+def _created(record: dict[str, Any]) -> float | None:
+    """``created_utc`` if it is a time (in range): otherwise the post has no time."""
+    created = _number(record.get("created_utc"))
+    if created is None:
+        return None
+    try:
+        from_epoch(created)
+    except ValueError:
+        return None
+    return created
 
 
 def _number(value: Any) -> float | None:
@@ -208,8 +220,8 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         link = normalise_url(str(post.get("url_overridden_by_dest") or post.get("url") or ""), base=base)
         if link == permalink:
             link = None
-    created = _number(post.get("created_utc"))
-    published = datetime.fromtimestamp(created, timezone.utc) if created is not None else None
+    created = _created(post)
+    published = from_epoch(created) if created is not None else None
     name = post.get("author")
     if options.hash_authors:
         author = author_hash(name, options.hash_key) if isinstance(name, str) else None
@@ -288,7 +300,7 @@ def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source,
     html = comment.get("body_html") if isinstance(comment.get("body_html"), str) else ""
     text = plain_text(body)
     title = excerpt(text)
-    created = _number(comment.get("created_utc"))
+    created = _created(comment)
     name = comment.get("author")
     if options.hash_authors:
         author = author_hash(name, options.hash_key) if isinstance(name, str) else None
@@ -308,7 +320,7 @@ def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source,
         text=text,
         summary_html=safe_html(html) if html else safe_html(body, plain=True),
         author=author,
-        published_at=datetime.fromtimestamp(created, timezone.utc) if created is not None else None,
+        published_at=from_epoch(created) if created is not None else None,
         extra={key: value for key, value in extra.items() if value is not None},
         popularity=int(score) if score is not None else None,
     )
@@ -632,12 +644,12 @@ class RedditCollector:
                 return newest(found, cursor) or cursor
             params = {"limit": PAGE, "after": after}
         if cursor.created is not None:
-            times = [t for t in (_number(p.get("created_utc")) for p in found) if t is not None]
-            oldest = to_iso(datetime.fromtimestamp(min(times), timezone.utc)) if times else "?"
+            times = [t for t in (_created(p) for p in found) if t is not None]
+            oldest = to_iso(from_epoch(min(times))) if times else "?"
             listing.notes.append(
                 f"the newest post of the last poll ({cursor.fullname}) is gone from Reddit and more than"
                 f" {len(found)} posts are newer than it: read the newest {len(found)}, back to {oldest}; any"
-                f" published between {to_iso(datetime.fromtimestamp(cursor.created, timezone.utc))} and then"
+                f" published between {to_iso(from_epoch(cursor.created))} and then"
                 " were not read (Reddit lists no further)")
         return newest(found, cursor) or cursor
 
@@ -656,7 +668,7 @@ class RedditCollector:
             reached = False
             for record in records:
                 if cursor is not None and (record.get("name") == cursor.fullname or (
-                        cursor.created is not None and (_number(record.get("created_utc")) or 0) < cursor.created)):
+                        cursor.created is not None and (_created(record) or 0) < cursor.created)):
                     reached = True
                     break
                 found.append(record)

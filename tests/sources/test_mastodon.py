@@ -273,6 +273,24 @@ def test_a_server_error_part_way_keeps_what_was_read(mastodon_instances, make_co
     assert page_two["max_id"]
 
 
+def test_a_status_time_out_of_range_is_stored_without_it_and_the_page_lands(mastodon_instances, make_config):
+    now, statuses = ours()
+    instance, _b = mastodon_instances
+    odd = dict(copy.deepcopy(statuses[0]), id="600", created_at="0001-01-01T00:00:00+14:00",
+               uri="https://harbourton.example/users/harbourtonparents/statuses/600",
+               url="https://harbourton.example/@harbourtonparents/600")
+    fine = dict(copy.deepcopy(statuses[0]), id="599")
+    instance.reply(f"{TAG_PREFIX}OnlineSafety", json_reply([odd, fine]), times=None)
+    config = make_config(mastodon=section((instance, "OnlineSafety")))
+    with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
+        (result,) = monitor.collect().results
+        assert (result.status, result.new) == ("ok", 2), result.error
+        times = {p["url"]: p["published_at"] for p in rows(monitor, "SELECT url, published_at FROM social_posts")}
+        assert times[odd["url"]] == now.strftime("%Y-%m-%dT%H:%M:%SZ")  # no time of its own: when it was collected
+        assert times[fine["url"]] == from_iso(fine["created_at"]).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert monitor.store.state(result.source.id).failures == 0
+
+
 def test_link_headers_never_send_requests_elsewhere(mastodon_instances, make_config):
     now, statuses = ours()
     instance, elsewhere = mastodon_instances

@@ -377,6 +377,22 @@ def test_a_failure_while_reading_down_to_a_removed_cursor_keeps_the_cursor(reddi
         assert monitor.store.count_items() == 65
 
 
+def test_a_post_time_out_of_range_is_stored_without_it_and_never_becomes_the_cursor(reddit_api, make_config):
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    make_posts(reddit_api, "privacy", 3, start)
+    reddit_api.add_post(dict(reddit_api.posts["t3_2ab0000"], id="2ab9999", name="t3_2ab9999", created_utc=1e20,
+                             title="Invented post from the far future",
+                             permalink="/r/privacy/comments/2ab9999/invented_post_from_the_far_future/"))
+    now = start + timedelta(days=1)
+    config = make_config(reddit=reddit_section(reddit_api, subreddits=[{"name": "privacy"}]))
+    with open_monitor(config, clock=lambda: now) as monitor:
+        result = monitor.collect().results[0]
+        assert (result.status, result.new) == ("ok", 4), result.error
+        assert rows(monitor, "SELECT published_at FROM items WHERE id = 't3_2ab9999'") == [
+            {"published_at": "2026-03-02T00:00:00Z"}]  # no time of its own: when it was collected
+        assert monitor.store.state(result.source.id).cursor.startswith("t3_2ab0002 ")
+
+
 def test_search_polls_stop_paging_at_the_cursor(reddit_api, make_config):
     start = datetime(2026, 3, 1, tzinfo=timezone.utc)
     make_posts(reddit_api, "legaladvice", 140, start)
