@@ -241,9 +241,10 @@ query = "grooming, instagram!"
     text = text.replace('name = "r/ukpolitics"', 'name = "ukpolitics"').replace(
         'name = "no spaces please"', 'name = "privacy"')
     assert problems(tmp_path, text) == [
-        f"{where}: reddit.subreddits[3].name: 'PARENTING' is already reddit.subreddits[0]",
-        f"{where}: reddit.searches[2]: the same search as reddit.searches[0] (query and subreddit must differ"
-        " in letters or digits)",
+        f"{where}: reddit.subreddits[3].name: the same source as reddit.subreddits[0].name (both would be"
+        " 'reddit_subreddit:parenting': subreddit names are not case-sensitive)",
+        f"{where}: reddit.searches[2]: the same source as reddit.searches[0] (both would be"
+        " 'reddit_search:grooming-instagram-all': query and subreddit must differ in letters or digits)",
     ]
 
 
@@ -352,7 +353,71 @@ query = "Online grooming!"
 query = "GROOMING"
 """
     assert problems(tmp_path, text) == [
-        f"{where}: hansard.searches[2]: the same search as hansard.searches[0] (queries must differ in letters or digits)",
-        f"{where}: mastodon.hashtags[2]: the same hashtag on the same instance as mastodon.hashtags[0]",
-        f"{where}: bluesky.searches[1]: the same search as bluesky.searches[0] (queries must differ in letters or digits)",
+        f"{where}: hansard.searches[2]: the same source as hansard.searches[0] (both would be 'hansard:grooming':"
+        " queries must differ in letters or digits)",
+        f"{where}: mastodon.hashtags[2]: the same source as mastodon.hashtags[0] (both would be"
+        " 'mastodon:mastodon-social-onlinesafetyact': the same hashtag on the same instance: tags must differ in"
+        " letters or digits)",
+        f"{where}: bluesky.searches[1]: the same source as bluesky.searches[0] (both would be"
+        " 'bluesky:online-grooming': queries must differ in letters or digits)",
     ]
+
+
+def test_every_source_gets_its_own_id_whatever_its_script(tmp_path):
+    """Ids are checked once, over every kind of source: two entries that would share an id
+    are an error at the second; names in other scripts get ids of their own."""
+    from monitor.sources import sources_from_config
+
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky="") + """
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "Jugendschutz"
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "Jügendschutz"
+"""
+    where = tmp_path / "config.toml"
+    assert problems(tmp_path, text) == [
+        f"{where}: mastodon.hashtags[3]: the same source as mastodon.hashtags[2] (both would be"
+        " 'mastodon:mastodon-social-jugendschutz': the same hashtag on the same instance: tags must differ in"
+        " letters or digits)"]
+
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky="") + """
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "ЗащитаДетей"
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "ДетиВСети"
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "子どもの安全"
+
+[[bluesky.searches]]
+query = "защита детей"
+
+[[feeds]]
+name = "Новости"
+url = "https://news.invented.test/rss"
+
+[[feeds]]
+name = "Ειδήσεις"
+url = "https://news.invented.test/el/rss"
+"""
+    (where).write_text(text, encoding="utf-8")
+    config = load_config(where)
+    ids = [s.id for s in sources_from_config(config)]
+    assert len(ids) == len(set(ids)) == 11
+    social = [i for i in ids if i.startswith("mastodon:mastodon-social-")]
+    assert len(social) == 4 and all(i.isascii() for i in ids)
+
+    text += """
+[[bluesky.searches]]
+query = "Защита  ДЕТЕЙ!"
+"""
+    assert problems(tmp_path, text) == [
+        f"{where}: bluesky.searches[2]: the same source as bluesky.searches[1] (both would be"
+        f" {sources_from_config(config)[-1].id!r}: queries must differ in letters or digits)"]

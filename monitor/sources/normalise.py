@@ -182,11 +182,46 @@ def excerpt(text: str | None, limit: int = 100) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "\u2026"
 
 
+SLUG_HASH_LENGTH = 8  # hex characters added for names in other scripts
+
+
 def slugify(name: str) -> str:
-    """``"BBC News – UK"`` -> ``"bbc-news-uk"``: the stable part of a source id."""
+    """``"BBC News – UK"`` -> ``"bbc-news-uk"``: the stable part of a source id.
+
+    Case, accents and punctuation do not count (``"Café news"`` is ``"cafe-news"``). A
+    name with letters or digits of a script other than Latin (``"Защита детей"``,
+    ``"子ども"``) also gets a short hash of those letters (``"3f1c2a9b"``,
+    ``"mastodon-social-5d41402a"``): ASCII alone would make all such names one id.
+    """
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    if _other_scripts(name):
+        digest = hashlib.sha256(_letters_key(name).encode("utf-8", "surrogatepass")).hexdigest()[:SLUG_HASH_LENGTH]
+        slug = f"{slug}-{digest}" if slug else digest
     return slug or "source"
+
+
+def _other_scripts(name: str) -> bool:
+    """Whether ``name`` has letters or digits outside the Latin script that
+    :func:`slugify`'s ASCII folding drops (Cyrillic, Greek, CJK ...). Latin ones, and
+    any that fold to ASCII (fullwidth letters, ligatures), do not count: their ids
+    stay as they always were."""
+    for ch in unicodedata.normalize("NFC", name):
+        if not ch.isalnum() or ord(ch) < 0x250 or unicodedata.category(ch) == "Lm":
+            continue
+        if unicodedata.name(ch, "").startswith("LATIN"):
+            continue
+        if any(part.isascii() and part.isalnum() for part in unicodedata.normalize("NFKD", ch)):
+            continue
+        return True
+    return False
+
+
+def _letters_key(name: str) -> str:
+    """A name as its letters and digits, whatever the script: accents, case and
+    punctuation removed, as :func:`slugify` treats ASCII names."""
+    decomposed = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    return "-".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFC", decomposed).casefold()))
 
 
 def plain_text(value: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.sources.normalise import clean_text, html_to_text, item_key, normalise_url, safe_html
+from monitor.sources.normalise import clean_text, html_to_text, item_key, normalise_url, safe_html, slugify
 
 hosts = st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(test|org|co\.uk)", fullmatch=True)
 paths = st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), max_size=4).map(lambda p: "/" + "/".join(p))
@@ -79,3 +79,28 @@ def test_safe_html_output_never_contains_active_content(value):
 def test_html_to_text_keeps_paragraphs_and_drops_scripts():
     text = html_to_text("<p>One &amp; two</p><script>var x = 1;</script><p>Three<br>four</p>")
     assert text == "One & two\n\nThree\nfour"
+
+
+def _old_slugify(name: str) -> str:
+    """slugify as it was before names in other scripts got a hash: ids already stored."""
+    import re
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "source"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x24F)))  # ASCII and the Latin blocks
+def test_ids_of_latin_names_do_not_change(name):
+    assert slugify(name) == _old_slugify(name)
+
+
+def test_names_in_other_scripts_get_distinct_ascii_ids():
+    assert slugify("BBC News – UK") == "bbc-news-uk" and slugify("Café news") == "cafe-news"
+    cyrillic = [slugify("Защита"), slugify("Дети"),
+                slugify("mastodon.social Защита"), slugify("子ども")]
+    assert len(set(cyrillic)) == 4 and all(slug.isascii() and slug != "source" for slug in cyrillic)
+    assert cyrillic[2].startswith("mastodon-social-")
+    # Case, accents and punctuation do not count, as for Latin names.
+    assert slugify("защита  детей!") == \
+        slugify("Защита Детей")
