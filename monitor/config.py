@@ -43,6 +43,22 @@ def http_url(value: str) -> str | None:
     return None
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def credentials_url(value: str) -> str | None:
+    """An endpoint that is sent credentials (a login, a client secret, a token): https,
+    except to this machine (a test server, the demo)."""
+    problem = http_url(value)
+    if problem:
+        return problem
+    parts = urlsplit(value)
+    if parts.scheme != "https" and (parts.hostname or "").lower() not in LOCAL_HOSTS:
+        return ("must be an https:// URL: credentials are sent to it (plain http only to 127.0.0.1, ::1 or"
+                " localhost)")
+    return None
+
+
 def positive(value: float) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
@@ -295,8 +311,8 @@ class RedditConfig:
     user_agent: str = check(reddit_user_agent, default="")
     client_id_env: str = check(env_name, default="REDDIT_CLIENT_ID")
     client_secret_env: str = check(env_name, default="REDDIT_CLIENT_SECRET")
-    oauth_url: str = check(http_url, default="https://oauth.reddit.com")
-    reddit_url: str = check(http_url, default="https://www.reddit.com")
+    oauth_url: str = check(credentials_url, default="https://oauth.reddit.com")  # the API: sent the token
+    reddit_url: str = check(credentials_url, default="https://www.reddit.com")  # logins: sent the client secret
     include_nsfw: bool = False  # posts marked over 18 are skipped unless true
     hash_authors: bool = True  # store a keyed hash of the username, never the name
     recheck_days: float = check(positive, default=7.0)  # re-check posts this young for upstream deletion
@@ -396,7 +412,7 @@ class BlueskyConfig:
     """Bluesky post search (``app.bsky.feed.searchPosts``), which needs an account:
     its handle and an app password are read from the secrets named here."""
 
-    api_url: str = check(http_url, default="https://bsky.social")  # the account's PDS / entryway
+    api_url: str = check(credentials_url, default="https://bsky.social")  # the account's PDS / entryway (login)
     web_url: str = check(http_url, default="https://bsky.app")  # where item links point
     handle_env: str = check(env_name, default="BLUESKY_HANDLE")
     app_password_env: str = check(env_name, default="BLUESKY_APP_PASSWORD")

@@ -421,3 +421,31 @@ query = "Защита  ДЕТЕЙ!"
     assert problems(tmp_path, text) == [
         f"{where}: bluesky.searches[2]: the same source as bluesky.searches[1] (both would be"
         f" {sources_from_config(config)[-1].id!r}: queries must differ in letters or digits)"]
+
+
+HTTPS_ONLY = ("must be an https:// URL: credentials are sent to it (plain http only to 127.0.0.1, ::1 or"
+              " localhost)")
+
+
+@pytest.mark.parametrize("section, line, key", [
+    ("reddit", 'oauth_url = "http://oauth.reddit.com"', "reddit.oauth_url"),
+    ("reddit", 'reddit_url = "http://reddit.example.org:8080"', "reddit.reddit_url"),
+    ("bluesky", 'api_url = "http://pds.example.org"', "bluesky.api_url"),
+    ("bluesky", 'api_url = "http://10.0.0.5:2583"', "bluesky.api_url"),
+])
+def test_endpoints_sent_credentials_must_be_https(tmp_path, section, line, key):
+    if section == "reddit":
+        text = REDDIT.format(db=tmp_path / "x.db", extra=line + "\n")
+    else:
+        text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky=line)
+    assert problems(tmp_path, text) == [f"{tmp_path / 'config.toml'}: {key}: {HTTPS_ONLY}"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "LOCALHOST"])
+def test_plain_http_to_this_machine_is_allowed_for_tests_and_the_demo(tmp_path, host):
+    text = REDDIT.format(db=tmp_path / "x.db", extra=f'oauth_url = "http://{host}"\nreddit_url = "http://{host}"\n')
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "config.toml").reddit.oauth_url == f"http://{host}"
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky=f'api_url = "http://{host}"')
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "config.toml").bluesky.api_url == f"http://{host}"
