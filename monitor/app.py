@@ -503,7 +503,8 @@ class Monitor:
         try:
             now = self.clock()
             if cfg.reddit_retention_days and not stopped() and not problems:
-                run.pruned_reddit = m.prune_items(db, "reddit", now - timedelta(days=cfg.reddit_retention_days))
+                run.pruned_reddit = m.prune_items(db, "reddit", now - timedelta(days=cfg.reddit_retention_days),
+                                                  now=now)
             if cfg.runs_retention_days and not stopped() and not problems:
                 run.pruned_runs = m.prune_runs(db, now - timedelta(days=cfg.runs_retention_days))
         except sqlite3.Error as error:

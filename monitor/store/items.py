@@ -229,12 +229,7 @@ def purge_items(db: Database, ids: Iterable[str], now: datetime) -> int:
             if item_id.startswith("t3_"):  # a Reddit post: its stored comments quote its title, which goes too
                 db.execute(PURGE_PARENT_TITLE, [item_id])
             if row[0]:  # its cluster loses a member (and maybe the headline it took from it)
-                left = db.execute("SELECT COUNT(*) FROM items WHERE cluster_id = ?", [row[0]]).fetchone()[0]
-                if left <= 1:
-                    db.execute("UPDATE items SET cluster_id = NULL WHERE cluster_id = ?", [row[0]])
-                    db.execute("DELETE FROM clusters WHERE id = ?", [row[0]])
-                else:
-                    _clusters.refresh(db, row[0], now)
+                _clusters.members_removed(db, row[0], now)
     return purged
 
 
