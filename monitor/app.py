@@ -269,6 +269,7 @@ class Monitor:
             reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)
             if self.config.reddit.comments and reddit is not None and not names and \
                     (media is None or "reddit" in media):
+                note: str | None
                 if reddit.abandoned:  # praw is still busy with it: comments would wait for it, unbounded
                     note = "Reddit comments: not fetched this cycle (a Reddit request was abandoned at its deadline)"
                     log.warning("%s", note)

@@ -48,7 +48,15 @@ from monitor.errors import CollectorError, ParseError
 from monitor.sources.api import HostGuard, as_dict, as_list, get_json, items_from, link_params, rate_limit_exhausted
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
-from monitor.sources.normalise import author_hash, clean_text, excerpt, html_to_text, normalise_url, safe_html
+from monitor.sources.normalise import (
+    author_value,
+    clean_text,
+    excerpt,
+    html_to_text,
+    json_count,
+    normalise_url,
+    safe_html,
+)
 from monitor.types import FetchState, Item, Source, from_iso
 
 log = logging.getLogger(__name__)
@@ -128,11 +136,7 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
     if not text:
         return None
     account = as_dict(status.get("account"))
-    acct = full_acct(account, options.instance_host)
-    if options.hash_authors:
-        author = author_hash(acct, options.hash_key) if acct else None
-    else:
-        author = clean_text(acct) or None
+    author = author_value(full_acct(account, options.instance_host), options)
     try:
         published = from_iso(status.get("created_at")) if isinstance(status.get("created_at"), str) else None
     except ValueError:
@@ -147,7 +151,7 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
         "sensitive": bool(status.get("sensitive")),
         "link": normalise_url(card.get("url")) if isinstance(card.get("url"), str) else None,
         "media": len(media) or None,
-        "reblogs": _count(status.get("reblogs_count")),
+        "reblogs": json_count(status.get("reblogs_count")),
         "reply": bool(status.get("in_reply_to_id")),
         "bot": bool(account.get("bot")),
         "edited_at": status.get("edited_at") if isinstance(status.get("edited_at"), str) else None,
@@ -162,13 +166,9 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
         author=author,
         published_at=published,
         extra={key: value for key, value in extra.items() if value not in (None, False)},
-        popularity=_count(status.get("favourites_count")),
-        comments=_count(status.get("replies_count")),
+        popularity=json_count(status.get("favourites_count")),
+        comments=json_count(status.get("replies_count")),
     )
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def parse_statuses(statuses: list[Any], source: Source, options: StatusOptions) -> Parsed:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import re
 import unicodedata
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; removing them makes the same article
@@ -234,6 +236,7 @@ def plain_text(value: str | None) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+GONE_AUTHORS = ("[deleted]", "[removed]")  # how Reddit shows an author who is gone
 AUTHOR_HASH_LENGTH = 16  # hex characters: 64 bits, no collisions among millions of authors
 
 
@@ -248,9 +251,46 @@ def author_hash(name: str | None, key: bytes) -> str | None:
     """
     import hmac
 
-    if not name or not name.strip() or name.strip() in ("[deleted]", "[removed]"):
+    if not name or not name.strip() or name.strip() in GONE_AUTHORS:
         return None
     if not key:
         raise ValueError("author_hash needs a non-empty key")
     digest = hmac.new(key, name.strip().casefold().encode("utf-8", "surrogatepass"), hashlib.sha256)
     return digest.hexdigest()[:AUTHOR_HASH_LENGTH]
+
+
+class AuthorOptions(Protocol):
+    """A collector's options as :func:`author_value` reads them."""
+
+    @property
+    def hash_authors(self) -> bool: ...
+
+    @property
+    def hash_key(self) -> bytes: ...
+
+
+def author_value(name: Any, options: AuthorOptions) -> str | None:
+    """What an item stores as its author: the keyed hash of ``name`` (:func:`author_hash`)
+    when ``options.hash_authors`` is on (the default everywhere), else the name itself,
+    cleaned; None for a missing, deleted or removed author."""
+    if not isinstance(name, str):
+        return None
+    if options.hash_authors:
+        return author_hash(name, options.hash_key)
+    cleaned = clean_text(name)
+    return cleaned if cleaned and cleaned not in GONE_AUTHORS else None
+
+
+def json_number(value: Any) -> float | None:
+    """A finite number from untrusted JSON (not a bool, a string, NaN or infinity), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def json_count(value: Any) -> int | None:
+    """A count from untrusted JSON (likes, replies): a whole number, 0 or more, else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    number = json_number(value)
+    return int(number) if number is not None and number >= 0 and number.is_integer() else None

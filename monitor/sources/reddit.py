@@ -58,7 +58,15 @@ from monitor.sources.api import HostGuard
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.blocking import in_daemon_thread
 from monitor.sources.http import HttpClient
-from monitor.sources.normalise import author_hash, clean_text, excerpt, normalise_url, plain_text, safe_html
+from monitor.sources.normalise import (
+    author_value,
+    clean_text,
+    excerpt,
+    json_number,
+    normalise_url,
+    plain_text,
+    safe_html,
+)
 from monitor.types import FetchState, Item, Source, from_epoch, from_iso, to_iso
 
 log = logging.getLogger(__name__)
@@ -157,7 +165,7 @@ def _id36(fullname: str) -> int:
 
 def _created(record: dict[str, Any]) -> float | None:
     """``created_utc`` if it is a time (in range): otherwise the post has no time."""
-    created = _number(record.get("created_utc"))
+    created = json_number(record.get("created_utc"))
     if created is None:
         return None
     try:
@@ -165,12 +173,6 @@ def _created(record: dict[str, Any]) -> float | None:
     except ValueError:
         return None
     return created
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 # --- posts -> items (pure) ----------------------------------------------------------------
@@ -222,11 +224,7 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
             link = None
     created = _created(post)
     published = from_epoch(created) if created is not None else None
-    name = post.get("author")
-    if options.hash_authors:
-        author = author_hash(name, options.hash_key) if isinstance(name, str) else None
-    else:
-        author = clean_text(name) if isinstance(name, str) and name not in ("[deleted]", "[removed]") else None
+    author = author_value(post.get("author"), options)
     selftext = post.get("selftext") if isinstance(post.get("selftext"), str) else ""
     html = post.get("selftext_html") if isinstance(post.get("selftext_html"), str) else ""
     extra = {
@@ -235,10 +233,10 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         "link": link,
         "domain": clean_text(str(post.get("domain") or "")) or None,
         "flair": clean_text(post.get("link_flair_text")) if isinstance(post.get("link_flair_text"), str) else None,
-        "upvote_ratio": _number(post.get("upvote_ratio")),
+        "upvote_ratio": json_number(post.get("upvote_ratio")),
         "crosspost_parent": post.get("crosspost_parent") if isinstance(post.get("crosspost_parent"), str) else None,
     }
-    score, comments = _number(post.get("score")), _number(post.get("num_comments"))
+    score, comments = json_number(post.get("score")), json_number(post.get("num_comments"))
     return Item(
         id=str(post["name"]),
         source_id=source.id,
@@ -301,12 +299,8 @@ def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source,
     text = plain_text(body)
     title = excerpt(text)
     created = _created(comment)
-    name = comment.get("author")
-    if options.hash_authors:
-        author = author_hash(name, options.hash_key) if isinstance(name, str) else None
-    else:
-        author = clean_text(name) if isinstance(name, str) and name not in ("[deleted]", "[removed]") else None
-    score = _number(comment.get("score"))
+    author = author_value(comment.get("author"), options)
+    score = json_number(comment.get("score"))
     url = normalise_url(str(comment.get("permalink") or ""), base=base)
     if url is None and parent.url and isinstance(comment.get("id"), str):  # older answers carry no permalink
         url = normalise_url(f"{parent.url.rstrip('/')}/{comment['id']}/")
