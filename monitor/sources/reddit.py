@@ -432,6 +432,7 @@ class RedditClient:
         self._reddit: Any = None
         self._session: Any = None
         self._lock = threading.Lock()
+        self._stuck = False  # a wait for the lock failed, and nobody has held it since
         self._window_ends: float | None = None  # when a used-up rate-limit window resets (clock time)
 
     def __repr__(self) -> str:
@@ -439,10 +440,14 @@ class RedditClient:
 
     @contextmanager
     def locked(self, what: str) -> Iterator["RedditClient"]:
-        """Hold the client for one piece of work; fail if it stays busy ``lock_wait`` s."""
-        if not self._lock.acquire(timeout=self.lock_wait):
+        """Hold the client for one piece of work; fail if it stays busy ``lock_wait`` s
+        (and at once while the call that made an earlier wait fail is still running, so
+        a cycle's other sources do not each wait as long)."""
+        if not self._lock.acquire(timeout=0 if self._stuck else self.lock_wait):
+            self._stuck = True
             raise CollectorError(f"not tried {what}: an earlier Reddit request that outlived its deadline is"
-                                 f" still running after {self.lock_wait:g} s")
+                                 " still running")
+        self._stuck = False
         try:
             yield self
         finally:

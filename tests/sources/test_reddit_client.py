@@ -140,6 +140,11 @@ def test_a_busy_client_fails_a_second_caller_after_its_bounded_wait(reddit_api, 
                                                  " running"):
             with client.locked("for the deletion re-check"):
                 pass
+        client.lock_wait = 60  # the next caller does not wait again while the same call runs on
+        with pytest.raises(CollectorError, match="not tried for r/teenagers: an earlier Reddit request"):
+            with client.locked("for r/teenagers"):
+                pass
+        assert not release.is_set() and thread.is_alive()
     finally:
         release.set()
         thread.join(5)
