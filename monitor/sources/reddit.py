@@ -4,10 +4,10 @@ The only module that imports praw (and prawcore). praw is blocking, so ``fetch``
 it on a daemon thread (:func:`~monitor.sources.blocking.in_daemon_thread`: a call
 abandoned at its deadline never holds up the process's exit), one request at a time
 through one ``praw.Reddit`` kept by the application (:class:`RedditClient`): Reddit's
-rate limit is per client, and praw is not thread-safe. praw authenticates, sleeps on Reddit's ``x-ratelimit-*`` headers and
-retries server errors; we ask it for the raw JSON (``Reddit.request``) rather than its
-objects, so one malformed post is skipped instead of failing its whole page, and
-parsing works on Reddit's own wire shape.
+rate limit is per client, and praw is not thread-safe. praw authenticates, sleeps on
+Reddit's ``x-ratelimit-*`` headers and retries server errors; we ask it for the raw
+JSON (``Reddit.request``) rather than its objects, so one malformed post is skipped
+instead of failing its whole page, and parsing works on Reddit's own wire shape.
 
 How it behaves, and why:
 
@@ -23,15 +23,16 @@ How it behaves, and why:
   oldest pages first. If that answers nothing, a short ``/new`` listing is read as a
   check, because Reddit answers ``before=`` with nothing forever once the cursor post
   has been deleted; if all of it is newer than the cursor, ``/new`` is paged on with
-  ``after=`` down to the cursor's time before the cursor moves. A search (sort new) is paged with ``after=`` until it reaches a
-  post no newer than the cursor.
+  ``after=`` down to the cursor's time before the cursor moves. A search (sort new)
+  is paged with ``after=`` until it reaches a post no newer than the cursor.
 - **Failures.** Rate limiting (429, whose ``Retry-After`` is kept so the source backs
   off at least that long), server errors (after prawcore's own two retries), refused
   credentials, missing or private subreddits and network errors become a
   :class:`~monitor.errors.CollectorError` for that source, never a crash. A 429 or
   refused credentials also stop the rest of this cycle's Reddit sources without a
   request; so does a used-up rate-limit window that would make praw sleep longer than
-  :data:`MAX_RATE_LIMIT_WAIT`. Posts fetched before a failure part-way through paging are still stored.
+  :data:`MAX_RATE_LIMIT_WAIT`. Posts fetched before a failure part-way through paging
+  are still stored.
 - **Privacy.** Usernames are stored as keyed hashes (``hash_authors``); NSFW posts are
   skipped unless ``include_nsfw``; posts already deleted or removed upstream are never
   stored, and are purged if they were.
