@@ -152,8 +152,8 @@ def _newer(post: dict[str, Any], cursor: Cursor) -> bool:
     if name == cursor.fullname:
         return False
     created = _created(post)
-    if cursor.created is None or created is None:
-        return cursor.created is None
+    if cursor.created is None or created is None:  # no time to compare: only the cursor post itself is not newer
+        return True
     return created > cursor.created or (created == cursor.created and _id36(str(name)) > _id36(cursor.fullname))
 
 
@@ -667,8 +667,9 @@ class RedditCollector:
             listing.requests += 1
             reached = False
             for record in records:
+                created = _created(record)
                 if cursor is not None and (record.get("name") == cursor.fullname or (
-                        cursor.created is not None and (_created(record) or 0) < cursor.created)):
+                        cursor.created is not None and created is not None and created < cursor.created)):
                     reached = True
                     break
                 found.append(record)
