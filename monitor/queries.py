@@ -66,10 +66,10 @@ def load_saved_queries(folder: Path) -> list[SavedQuery]:
 
 
 def default_queries_dir(db_path: Path | None = None) -> Path | None:
-    """``db/queries`` of this checkout, else a ``queries`` folder beside the database."""
-    checkout = Path(__file__).resolve().parents[1] / "db" / "queries"
-    if checkout.is_dir():
-        return checkout
+    """A ``queries`` folder beside the database (the team's own), else the saved
+    queries shipped in the package (``monitor/saved_queries``, which ``db/queries`` of
+    a checkout links to), so an installed copy offers them too."""
     if db_path is not None and (db_path.parent / "queries").is_dir():
         return db_path.parent / "queries"
-    return None
+    shipped = Path(__file__).resolve().parent / "saved_queries"
+    return shipped if shipped.is_dir() else None

@@ -151,9 +151,12 @@ def build(path: Path, now: datetime | None = None) -> CampaignDB:
         store.sync_sources(SOURCES, now - timedelta(days=900))
         ids: dict[str, str] = {}
         for number, row in enumerate(rows):
-            item = Item(id=f"item-{number:02d}-{row.key}", source_id=row.source.id,
+            reddit = row.source.kind.startswith("reddit")
+            item = Item(id=f"t3_{number:02d}{row.key.replace('-', '')}" if reddit else f"item-{number:02d}-{row.key}",
+                        source_id=row.source.id,
                         url=f"https://{row.source.id.split(':')[1]}.example/{row.key}", title=row.title,
-                        text=row.text, published_at=row.published)
+                        text=row.text, published_at=row.published,
+                        extra={"subreddit": row.source.name.removeprefix("r/")} if reddit else {})
             collected = row.collected or row.published + timedelta(hours=1)
             for source in [row.source, *row.also]:
                 run = Run(cycle_id=f"c{number}", source_id=source.id, started_at=collected, ended_at=collected,

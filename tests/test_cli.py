@@ -161,3 +161,16 @@ def test_demo_collects_the_invented_corpus_offline(tmp_path):
     assert shared  # posts federated to both instances are one item each
     handles = {p["handle"] for p in load_corpus()["bluesky"]} | {p["user"] for p in load_corpus()["mastodon"]}
     assert all(row[1] and row[1] not in handles for row in social)
+
+
+def test_demo_never_replaces_a_database_it_did_not_make(tmp_path):
+    from monitor.store import open_store
+
+    real = tmp_path / "monitor.db"
+    with open_store(real) as store:
+        store.db.execute("INSERT INTO settings (key, value, updated_at) VALUES ('mine', '1', '2026-01-01T00:00:00Z')")
+    before = real.read_bytes()
+    result = run(["demo", "--db", str(real)], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: refusing to replace {real}: the demo did not make it (choose another --db)"
+    assert real.read_bytes() == before

@@ -3,7 +3,10 @@ its question on the invented campaign database."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -63,7 +66,8 @@ def test_grooming_per_platform_weekly(camp):
 @pytest.mark.parametrize("figure", ["37%", "37 %"])
 def test_outlets_quoting_figure_lists_every_outlet_that_carried_it(camp, figure):
     rows = run(camp, "outlets_quoting_figure", figure=figure)
-    assert [r["outlet"] for r in rows] == ["Harbour Times", "News search: sextortion", "Pennine Gazette"]
+    # the news search that also carried the item is not an outlet
+    assert [r["outlet"] for r in rows] == ["Harbour Times", "Pennine Gazette"]
     assert all("37" in r["sentence"] for r in rows)
     assert run(camp, "outlets_quoting_figure", figure="38%") == []
 
@@ -86,7 +90,7 @@ def test_reddit_roblox_grooming_uses_tags_and_text(camp):
     # tagged roblox; mentions Roblox only in its text; not the avatars thread (no grooming)
     # and not the purged thread
     assert [r["title"] for r in rows] == titles(camp, ["roblox-son", "roblox-settings"])
-    assert rows[0]["subreddit"] == "r/ParentsAsk" and rows[0]["comments"] == 87
+    assert rows[0]["subreddit"] == "ParentsAsk" and rows[0]["comments"] == 87
 
 
 def test_legislation_mentions_monthly(camp):
@@ -137,10 +141,21 @@ def test_topics_per_day_28d(camp):
     assert son_day["grooming"] >= 1
 
 
-def test_reddit_most_discussed(camp):
+def test_reddit_most_discussed(camp, tmp_path):
     rows = run(camp, "reddit_most_discussed")
     assert [(r["title"], r["comments"]) for r in rows] == list(zip(
         titles(camp, ["scam", "roblox-son", "roblox-settings"]), [300, 87, 5]))
+    assert {r["subreddit"] for r in rows} == {"ParentsAsk"}  # the subreddit, not the source's name
+    # A relevant comment (t1_) is not a thread, however much it was discussed.
+    copy = tmp_path / "copy.db"
+    shutil.copy(camp.path, copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("INSERT INTO items (id, source_id, media, title, text, published_at, collected_at, updated_at,"
+                     " content_hash, relevant, comments, popularity, extra)"
+                     " SELECT 't1_comment', source_id, media, 'A comment', 'text', published_at, collected_at,"
+                     " updated_at, 'x', 1, 9999, 9999, extra FROM items WHERE id GLOB 't3_*' LIMIT 1")
+    titles_seen = [r["title"] for r in run(dataclasses.replace(camp, path=copy), "reddit_most_discussed")]
+    assert "A comment" not in titles_seen and len(titles_seen) == 3
 
 
 def test_relevant_share_by_source(camp):

@@ -125,6 +125,13 @@ def test_export_csv_for_spreadsheets(camp, tmp_path):
     assert "text" not in table[0]
 
 
+def test_export_with_a_broken_query_writes_nothing_but_the_error(camp):
+    result = cli(camp, "export", "--match", "foo(")
+    assert result.exit_code == 1
+    assert result.stdout == ""  # no CSV header with nothing under it
+    assert result.stderr.startswith("error:") and result.stderr.count("\n") == 1
+
+
 def test_export_json_jsonl_with_filters_and_text(camp, tmp_path):
     result = cli(camp, "export", "--match", '"37%"', "--format", "jsonl", "--text")
     lines = [json.loads(line) for line in result.output.splitlines()]

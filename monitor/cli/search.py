@@ -58,10 +58,12 @@ def build_filter(db: Any, *, since: str | None, until: str | None, topics: tuple
                  platforms: tuple[str, ...], laws: tuple[str, ...], sources: tuple[str, ...],
                  media: tuple[str, ...], relevant_only: bool, match: str | None = None) -> Any:
     from monitor.store.filters import ItemFilter, lower_bound, upper_bound
-    from monitor.store.search import check_tag_values, resolve_sources
+    from monitor.store.search import check_tag_values, resolve_sources, validate_query
 
     for kind, values in (("topic", topics), ("platform", platforms), ("legislation", laws)):
         check_tag_values(db, kind, values)
+    if match:
+        match = validate_query(db, match)
     return ItemFilter(
         since=lower_bound(since) if since else None,
         until=upper_bound(until) if until else None,
@@ -256,7 +258,8 @@ def _write_file(path: Path, write: Callable[[TextIO], int], *, bom: bool) -> int
 @click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True,
               help="Port on 127.0.0.1 to serve on.")
 @click.option("--queries", "queries_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=None, help="Folder of saved queries to offer. Default: db/queries of this checkout.")
+              default=None, help="Folder of saved queries to offer. Default: a queries folder beside the "
+              "database, else the saved queries shipped with monitor (db/queries in a checkout).")
 @db_option
 @pass_context
 @handle_errors

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from monitor.errors import MonitorError
 from monitor.config import Config, config_from_dict
 from monitor.demo.bluesky_api import FakeBlueskyAPI
 from monitor.demo.corpus import (
@@ -266,6 +267,24 @@ def demo_digest_settings(now: datetime, db_path: Path) -> tuple[datetime, dict[s
                  "archive_dir": str(db_path.parent / "demo-digest")}
 
 
+DEMO_MARK = "demo_database"  # a settings row: this file is the demo's to recreate
+
+
+def is_demo_database(path: Path) -> bool:
+    """True when ``path`` is a database the demo made (and may therefore delete)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", [DEMO_MARK]).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
 def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] = print,
              now: datetime | None = None) -> DemoResult:
     """Serve the corpus locally, collect it into a fresh ``db_path``, build the digest
@@ -275,6 +294,8 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
     from monitor.digest.days import zone
 
     db_path = Path(db_path)
+    if db_path.exists() and not is_demo_database(db_path):
+        raise MonitorError(f"refusing to replace {db_path}: the demo did not make it (choose another --db)")
     for suffix in ("", "-wal", "-shm"):  # a fresh demo database every time (ours, never the real one)
         candidate = Path(f"{db_path}{suffix}")
         if candidate.exists():
@@ -310,6 +331,7 @@ def run_demo(db_path: str | Path = "db/demo.db", *, echo: Callable[[str], None] 
         # Collected inside the digest's day (as a service polling all day would have), built at its end.
         clock = [corpus_now]
         with open_monitor(config, secret=secret, clock=lambda: clock[0]) as monitor:
+            monitor.store.set_setting(DEMO_MARK, "1", clock[0])
             report = monitor.collect(on_result=lambda r: echo(format_result(r)))
             echo(report.summary())
             for note in report.notes:

@@ -170,6 +170,19 @@ def _details(db: Database, query: str, rowids: list[int], mark: tuple[str, str])
     return hits
 
 
+def validate_query(db: Database, query: str) -> str:
+    """``query`` if FTS5 accepts it, else a :class:`QueryError` saying how to fix it.
+
+    Callers that stream results (export) check first, so a bad query never leaves a
+    half-written file or a header with nothing under it."""
+    query = _check_query(query)
+    try:
+        db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT 1", [query]).fetchall()
+    except sqlite3.Error as error:
+        raise query_error(query, error) from None
+    return query
+
+
 def count_matches(db: Database, query: str, flt: ItemFilter = ItemFilter()) -> int:
     """How many items match ``query`` and ``flt`` (for "how many ... since ..." questions)."""
     query = _check_query(query)

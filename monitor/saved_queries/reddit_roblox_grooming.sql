@@ -1,5 +1,5 @@
 /* title: Reddit threads about Roblox and grooming
-   description: Every Reddit thread with a grooming topic (grooming or grooming_gangs)
+   description: Every Reddit thread (not comments) with a grooming topic (grooming or grooming_gangs)
      that the tagger linked to Roblox or whose title or text mentions Roblox, newest
      first, with its score and comment count. */
 WITH roblox(id) AS (
@@ -9,15 +9,14 @@ WITH roblox(id) AS (
     WHERE items_fts MATCH 'roblox'
 )
 SELECT i.published_at,
-       coalesce(s.name, i.source_id) AS subreddit,
+       json_extract(i.extra, '$.subreddit') AS subreddit,
        i.title,
        i.popularity AS reddit_score,
        i.comments,
        i.url
 FROM roblox AS r
 JOIN items AS i ON i.id = r.id
-LEFT JOIN sources AS s ON s.id = i.source_id
-WHERE i.media = 'reddit' AND i.deleted_at IS NULL
+WHERE i.media = 'reddit' AND i.deleted_at IS NULL AND i.id GLOB 't3_*'  -- threads, not comments
   AND EXISTS (SELECT 1 FROM item_tags AS t WHERE t.item_id = i.id
               AND t.kind = 'topic' AND t.value IN ('grooming', 'grooming_gangs'))
 ORDER BY i.published_at DESC;
