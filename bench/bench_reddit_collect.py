@@ -6,7 +6,7 @@ Serves one 100-post listing (the recorded r/all/new listing in ../shared/fixture
 when present, else 100 generated posts of our own) from the fake Reddit API on
 127.0.0.1. The baseline fetches the same bytes with a plain ``requests`` GET and
 decodes them with ``json.loads``; the pipeline is the real thing: RedditCollector.fetch
-(praw, in a worker thread) + parse + Store.save_batch into a fresh SQLite file. Both
+(praw, on a daemon thread) + parse + Store.save_batch into a fresh SQLite file. Both
 run in this process, against the same server; the ratio is what to compare.
 """
 

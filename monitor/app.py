@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from monitor.digest.delivery import DigestResult, SendResult
     from monitor.store.alerts import AlertRecord
     from monitor.sources.bluesky import BlueskyCredentials, BlueskySession
-    from monitor.sources.reddit import RedditCollector
+    from monitor.sources.reddit import RedditClient, RedditCollector, RedditCredentials
     from monitor.store.maintenance import MaintenanceRun
     from monitor.tagging import Tagger
 
@@ -84,9 +84,13 @@ class Monitor:
         self._tagger: Tagger | None = None
         self._hash_key: bytes | None = None
         self._bluesky_session: BlueskySession | None = None  # kept across cycles: one login, renewed
+        self._reddit_client: RedditClient | None = None  # kept across cycles: one praw client, one token
         self._warned: set[str] = set()  # missing credentials already warned about
 
     def close(self) -> None:
+        if self._reddit_client is not None:
+            self._reddit_client.close()
+            self._reddit_client = None
         self.store.close()
 
     def __enter__(self) -> "Monitor":
@@ -150,7 +154,8 @@ class Monitor:
         them they are left out (see :meth:`unavailable_kinds`)."""
         kinds = {s.kind for s in (self.sources if sources is None else sources)}
         collectors, _unavailable = make_collectors(self.config, kinds, self.secret, hash_key=self.hash_key,
-                                                   bluesky_session=self._bluesky_session_for, clock=self.clock)
+                                                   bluesky_session=self._bluesky_session_for,
+                                                   reddit_client=self._reddit_client_for, clock=self.clock)
         return collectors
 
     def unavailable_kinds(self) -> dict[str, str]:
@@ -181,11 +186,23 @@ class Monitor:
 
     def reddit_collector(self) -> tuple["RedditCollector | None", str | None]:
         """(collector, None), or (None, why not) when credentials are missing."""
-        collectors, unavailable = make_collectors(self.config, set(REDDIT_KINDS), self.secret, hash_key=self.hash_key)
+        collectors, unavailable = make_collectors(self.config, set(REDDIT_KINDS), self.secret, hash_key=self.hash_key,
+                                                  reddit_client=self._reddit_client_for)
         from monitor.sources.reddit import RedditCollector
 
         found = next((c for c in collectors if isinstance(c, RedditCollector)), None)
         return found, unavailable.get(REDDIT_KINDS[0])
+
+    def _reddit_client_for(self, credentials: "RedditCredentials") -> "RedditClient":
+        """This Monitor's praw client, kept across cycles, comments and re-checks: one
+        access token and one rate-limit budget, as Reddit counts them."""
+        from monitor.sources.reddit import RedditClient
+
+        if self._reddit_client is None or self._reddit_client.credentials != credentials:
+            if self._reddit_client is not None:
+                self._reddit_client.close()
+            self._reddit_client = RedditClient(self.config.reddit, credentials, timeout=self.config.http.timeout)
+        return self._reddit_client
 
     def _bluesky_session_for(self, credentials: "BlueskyCredentials") -> "BlueskySession":
         """This Monitor's Bluesky login, kept across cycles (in memory only): one login, renewed."""
@@ -252,7 +269,12 @@ class Monitor:
             reddit = next((c for c in collectors if isinstance(c, RedditCollector)), None)
             if self.config.reddit.comments and reddit is not None and not names and \
                     (media is None or "reddit" in media):
-                note = self.collect_comments(reddit, stop=stop)
+                note: str | None
+                if reddit.abandoned:  # praw is still busy with it: comments would wait for it, unbounded
+                    note = "Reddit comments: not fetched this cycle (a Reddit request was abandoned at its deadline)"
+                    log.warning("%s", note)
+                else:
+                    note = self.collect_comments(reddit, stop=stop)
                 if note:
                     report.notes.append(note)
             polled = any(r.status in ("ok", "not_modified", "failed") for r in report.results)
@@ -482,7 +504,8 @@ class Monitor:
         try:
             now = self.clock()
             if cfg.reddit_retention_days and not stopped() and not problems:
-                run.pruned_reddit = m.prune_items(db, "reddit", now - timedelta(days=cfg.reddit_retention_days))
+                run.pruned_reddit = m.prune_items(db, "reddit", now - timedelta(days=cfg.reddit_retention_days),
+                                                  now=now)
             if cfg.runs_retention_days and not stopped() and not problems:
                 run.pruned_runs = m.prune_runs(db, now - timedelta(days=cfg.runs_retention_days))
         except sqlite3.Error as error:
@@ -556,6 +579,7 @@ def make_collectors(
     *,
     hash_key: Callable[[], bytes] | None = None,
     bluesky_session: Callable[["BlueskyCredentials"], "BlueskySession"] | None = None,
+    reddit_client: Callable[["RedditCredentials"], "RedditClient"] | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> tuple[list[Collector], dict[str, str]]:
     """The collectors for sources of ``kinds``, and the kinds that cannot be collected
@@ -563,7 +587,8 @@ def make_collectors(
 
     ``hash_key`` gives the author-hash key, read only when a collector hashes names;
     without it (a test fetch that stores nothing) names are not hashed and no key is
-    created. ``bluesky_session`` gives the login session to use (default: a new one).
+    created. ``bluesky_session`` gives the login session to use and ``reddit_client``
+    the praw client (default: a new one, closed with its collector).
     """
     import dataclasses
 
@@ -586,7 +611,8 @@ def make_collectors(
         else:
             settings = settings_for(config.reddit)
             collectors.append(RedditCollector(settings, credentials, hash_key=key_for(settings),
-                                              timeout=config.http.timeout))
+                                              timeout=config.http.timeout,
+                                              client=reddit_client(credentials) if reddit_client else None))
     if "hansard" in kinds:
         from monitor.sources.hansard import HansardCollector
 

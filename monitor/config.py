@@ -43,6 +43,22 @@ def http_url(value: str) -> str | None:
     return None
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def credentials_url(value: str) -> str | None:
+    """An endpoint that is sent credentials (a login, a client secret, a token): https,
+    except to this machine (a test server, the demo)."""
+    problem = http_url(value)
+    if problem:
+        return problem
+    parts = urlsplit(value)
+    if parts.scheme != "https" and (parts.hostname or "").lower() not in LOCAL_HOSTS:
+        return ("must be an https:// URL: credentials are sent to it (plain http only to 127.0.0.1, ::1 or"
+                " localhost)")
+    return None
+
+
 def positive(value: float) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
@@ -295,8 +311,8 @@ class RedditConfig:
     user_agent: str = check(reddit_user_agent, default="")
     client_id_env: str = check(env_name, default="REDDIT_CLIENT_ID")
     client_secret_env: str = check(env_name, default="REDDIT_CLIENT_SECRET")
-    oauth_url: str = check(http_url, default="https://oauth.reddit.com")
-    reddit_url: str = check(http_url, default="https://www.reddit.com")
+    oauth_url: str = check(credentials_url, default="https://oauth.reddit.com")  # the API: sent the token
+    reddit_url: str = check(credentials_url, default="https://www.reddit.com")  # logins: sent the client secret
     include_nsfw: bool = False  # posts marked over 18 are skipped unless true
     hash_authors: bool = True  # store a keyed hash of the username, never the name
     recheck_days: float = check(positive, default=7.0)  # re-check posts this young for upstream deletion
@@ -396,7 +412,7 @@ class BlueskyConfig:
     """Bluesky post search (``app.bsky.feed.searchPosts``), which needs an account:
     its handle and an app password are read from the secrets named here."""
 
-    api_url: str = check(http_url, default="https://bsky.social")  # the account's PDS / entryway
+    api_url: str = check(credentials_url, default="https://bsky.social")  # the account's PDS / entryway (login)
     web_url: str = check(http_url, default="https://bsky.app")  # where item links point
     handle_env: str = check(env_name, default="BLUESKY_HANDLE")
     app_password_env: str = check(env_name, default="BLUESKY_APP_PASSWORD")
@@ -653,53 +669,33 @@ def config_from_dict(data: dict[str, Any], name: str = "<config>") -> Config:
     return dataclasses.replace(config, path=name)
 
 
-def _check_unique(config: Config, problems: list[str]) -> None:
-    """Source names must differ in their slug, which is part of the stable source id."""
-    from monitor.sources.normalise import slugify
+# Why two entries of a kind can be one source, for the duplicate message.
+_SAME_SOURCE_HINT = {
+    "feed": "names must differ in letters or digits",
+    "query": "names must differ in letters or digits",
+    "reddit_subreddit": "subreddit names are not case-sensitive",
+    "reddit_search": "query and subreddit must differ in letters or digits",
+    "hansard": "queries must differ in letters or digits",
+    "mastodon": "the same hashtag on the same instance: tags must differ in letters or digits",
+    "bluesky": "queries must differ in letters or digits",
+}
 
-    for section in ("feeds", "queries"):
-        seen: dict[str, int] = {}
-        for index, entry in enumerate(getattr(config, section)):
-            key = slugify(entry.name)
-            if key in seen:
-                problems.append(
-                    f"{section}[{index}].name: {entry.name!r} is the same name as {section}[{seen[key]}].name"
-                    " (names must differ in letters or digits)"
-                )
-            seen.setdefault(key, index)
+
+def _check_unique(config: Config, problems: list[str]) -> None:
+    """Every source needs its own id (``kind:slug``): it keys the source's history. Two
+    entries that would share one are reported at the second, naming the first."""
+    from monitor.sources import configured_sources
+
     reddit = config.reddit
     if reddit.enabled and not reddit.user_agent.strip():
         problems.append("reddit.user_agent: missing required value (Reddit requires a descriptive user agent,"
                         " e.g. 'python:org.example.monitor:0.1 (by /u/your_account)')")
-    names: dict[str, int] = {}
-    for index, sub in enumerate(reddit.subreddits):
-        if sub.name.lower() in names:
-            problems.append(f"reddit.subreddits[{index}].name: {sub.name!r} is already reddit.subreddits"
-                            f"[{names[sub.name.lower()]}]")
-        names.setdefault(sub.name.lower(), index)
-    searches: dict[str, int] = {}
-    for index, search in enumerate(reddit.searches):
-        key = slugify(f"{search.query} {search.subreddit}")
-        if key in searches:
-            problems.append(f"reddit.searches[{index}]: the same search as reddit.searches[{searches[key]}]"
-                            " (query and subreddit must differ in letters or digits)")
-        searches.setdefault(key, index)
-    _check_unique_keys(problems, "hansard.searches", [slugify(s.query) for s in config.hansard.searches],
-                       "the same search as", "(queries must differ in letters or digits)")
-    _check_unique_keys(problems, "mastodon.hashtags",
-                       [urlsplit(instance_base(h.instance)).netloc.lower() + " " + h.tag.casefold()
-                        for h in config.mastodon.hashtags],
-                       "the same hashtag on the same instance as", "")
-    _check_unique_keys(problems, "bluesky.searches", [slugify(s.query) for s in config.bluesky.searches],
-                       "the same search as", "(queries must differ in letters or digits)")
-
-
-def _check_unique_keys(problems: list[str], section: str, keys: list[str], what: str, hint: str) -> None:
-    seen: dict[str, int] = {}
-    for index, key in enumerate(keys):
-        if key in seen:
-            problems.append(f"{section}[{index}]: {what} {section}[{seen[key]}] {hint}".rstrip())
-        seen.setdefault(key, index)
+    first: dict[str, str] = {}
+    for key, source in configured_sources(config):
+        if source.id in first:
+            problems.append(f"{key}: the same source as {first[source.id]} (both would be {source.id!r}:"
+                            f" {_SAME_SOURCE_HINT.get(source.kind, 'they must differ in letters or digits')})")
+        first.setdefault(source.id, key)
 
 
 LOOPBACK = frozenset({"127.0.0.1", "::1"})

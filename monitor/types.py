@@ -29,13 +29,30 @@ def to_iso(moment: datetime | None) -> str | None:
 
 
 def from_iso(value: str | None) -> datetime | None:
-    """Inverse of :func:`to_iso`; accepts any ISO-8601 string with or without a zone."""
+    """Inverse of :func:`to_iso`; accepts any ISO-8601 string with or without a zone.
+
+    Raises ValueError for anything that is not a time in range, including a time that
+    overflows on conversion to UTC (``0001-01-01T00:00:00+14:00``, which any Bluesky
+    client may write): callers reading untrusted input catch one exception.
+    """
     if not value:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"time out of range: {value[:40]!r}") from None
+
+
+def from_epoch(seconds: float) -> datetime:
+    """A UTC time from Unix seconds (Reddit's ``created_utc``). Raises ValueError when
+    out of range, as :func:`from_iso` does."""
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"time out of range: {seconds!r} seconds since 1970") from None
 
 
 @dataclass(frozen=True)

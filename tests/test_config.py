@@ -241,9 +241,10 @@ query = "grooming, instagram!"
     text = text.replace('name = "r/ukpolitics"', 'name = "ukpolitics"').replace(
         'name = "no spaces please"', 'name = "privacy"')
     assert problems(tmp_path, text) == [
-        f"{where}: reddit.subreddits[3].name: 'PARENTING' is already reddit.subreddits[0]",
-        f"{where}: reddit.searches[2]: the same search as reddit.searches[0] (query and subreddit must differ"
-        " in letters or digits)",
+        f"{where}: reddit.subreddits[3].name: the same source as reddit.subreddits[0].name (both would be"
+        " 'reddit_subreddit:parenting': subreddit names are not case-sensitive)",
+        f"{where}: reddit.searches[2]: the same source as reddit.searches[0] (both would be"
+        " 'reddit_search:grooming-instagram-all': query and subreddit must differ in letters or digits)",
     ]
 
 
@@ -352,7 +353,99 @@ query = "Online grooming!"
 query = "GROOMING"
 """
     assert problems(tmp_path, text) == [
-        f"{where}: hansard.searches[2]: the same search as hansard.searches[0] (queries must differ in letters or digits)",
-        f"{where}: mastodon.hashtags[2]: the same hashtag on the same instance as mastodon.hashtags[0]",
-        f"{where}: bluesky.searches[1]: the same search as bluesky.searches[0] (queries must differ in letters or digits)",
+        f"{where}: hansard.searches[2]: the same source as hansard.searches[0] (both would be 'hansard:grooming':"
+        " queries must differ in letters or digits)",
+        f"{where}: mastodon.hashtags[2]: the same source as mastodon.hashtags[0] (both would be"
+        " 'mastodon:mastodon-social-onlinesafetyact': the same hashtag on the same instance: tags must differ in"
+        " letters or digits)",
+        f"{where}: bluesky.searches[1]: the same source as bluesky.searches[0] (both would be"
+        " 'bluesky:online-grooming': queries must differ in letters or digits)",
     ]
+
+
+def test_every_source_gets_its_own_id_whatever_its_script(tmp_path):
+    """Ids are checked once, over every kind of source: two entries that would share an id
+    are an error at the second; names in other scripts get ids of their own."""
+    from monitor.sources import sources_from_config
+
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky="") + """
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "Jugendschutz"
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "Jügendschutz"
+"""
+    where = tmp_path / "config.toml"
+    assert problems(tmp_path, text) == [
+        f"{where}: mastodon.hashtags[3]: the same source as mastodon.hashtags[2] (both would be"
+        " 'mastodon:mastodon-social-jugendschutz': the same hashtag on the same instance: tags must differ in"
+        " letters or digits)"]
+
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky="") + """
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "ЗащитаДетей"
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "ДетиВСети"
+
+[[mastodon.hashtags]]
+instance = "mastodon.social"
+tag = "子どもの安全"
+
+[[bluesky.searches]]
+query = "защита детей"
+
+[[feeds]]
+name = "Новости"
+url = "https://news.invented.test/rss"
+
+[[feeds]]
+name = "Ειδήσεις"
+url = "https://news.invented.test/el/rss"
+"""
+    (where).write_text(text, encoding="utf-8")
+    config = load_config(where)
+    ids = [s.id for s in sources_from_config(config)]
+    assert len(ids) == len(set(ids)) == 11
+    social = [i for i in ids if i.startswith("mastodon:mastodon-social-")]
+    assert len(social) == 4 and all(i.isascii() for i in ids)
+
+    text += """
+[[bluesky.searches]]
+query = "Защита  ДЕТЕЙ!"
+"""
+    assert problems(tmp_path, text) == [
+        f"{where}: bluesky.searches[2]: the same source as bluesky.searches[1] (both would be"
+        f" {sources_from_config(config)[-1].id!r}: queries must differ in letters or digits)"]
+
+
+HTTPS_ONLY = ("must be an https:// URL: credentials are sent to it (plain http only to 127.0.0.1, ::1 or"
+              " localhost)")
+
+
+@pytest.mark.parametrize("section, line, key", [
+    ("reddit", 'oauth_url = "http://oauth.reddit.com"', "reddit.oauth_url"),
+    ("reddit", 'reddit_url = "http://reddit.example.org:8080"', "reddit.reddit_url"),
+    ("bluesky", 'api_url = "http://pds.example.org"', "bluesky.api_url"),
+    ("bluesky", 'api_url = "http://10.0.0.5:2583"', "bluesky.api_url"),
+])
+def test_endpoints_sent_credentials_must_be_https(tmp_path, section, line, key):
+    if section == "reddit":
+        text = REDDIT.format(db=tmp_path / "x.db", extra=line + "\n")
+    else:
+        text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky=line)
+    assert problems(tmp_path, text) == [f"{tmp_path / 'config.toml'}: {key}: {HTTPS_ONLY}"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "LOCALHOST"])
+def test_plain_http_to_this_machine_is_allowed_for_tests_and_the_demo(tmp_path, host):
+    text = REDDIT.format(db=tmp_path / "x.db", extra=f'oauth_url = "http://{host}"\nreddit_url = "http://{host}"\n')
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "config.toml").reddit.oauth_url == f"http://{host}"
+    text = SOCIAL.format(db=tmp_path / "x.db", hansard="", mastodon="", bluesky=f'api_url = "http://{host}"')
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "config.toml").bluesky.api_url == f"http://{host}"

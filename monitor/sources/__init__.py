@@ -17,22 +17,31 @@ def source_id(kind: str, name: str) -> str:
 
 def sources_from_config(config: Config) -> list[Source]:
     """Every configured source as a :class:`Source`, in config order."""
-    sources = [
-        Source(id=source_id("feed", feed.name), kind="feed", name=feed.name, url=feed.url, tags=feed.tags)
-        for feed in config.feeds
-    ]
+    return [source for _key, source in configured_sources(config)]
+
+
+def configured_sources(config: Config) -> list[tuple[str, Source]]:
+    """Every configured source with the dotted key of its config entry
+    (``feeds[2].name``, ``mastodon.hashtags[0]``), in config order: for messages
+    about one entry, such as two entries that would share a source id."""
     template = config.queries_settings.url_template
-    for query in config.queries:
+    pairs: list[tuple[str, Source]] = [
+        (f"feeds[{index}].name",
+         Source(id=source_id("feed", feed.name), kind="feed", name=feed.name, url=feed.url, tags=feed.tags))
+        for index, feed in enumerate(config.feeds)
+    ]
+    for index, query in enumerate(config.queries):
         url = template.replace("{terms}", quote_plus(query.terms))
-        sources.append(
-            Source(id=source_id("query", query.name), kind="query", name=query.name, url=url,
-                   tags=query.tags, options={"terms": query.terms})
-        )
-    sources += reddit_sources(config)
-    sources += hansard_sources(config)
-    sources += mastodon_sources(config)
-    sources += bluesky_sources(config)
-    return sources
+        pairs.append((f"queries[{index}].name",
+                      Source(id=source_id("query", query.name), kind="query", name=query.name, url=url,
+                             tags=query.tags, options={"terms": query.terms})))
+    subreddits = len(config.reddit.subreddits)
+    pairs += [(f"reddit.subreddits[{index}].name" if index < subreddits else f"reddit.searches[{index - subreddits}]",
+               source) for index, source in enumerate(reddit_sources(config))]
+    pairs += [(f"hansard.searches[{index}]", source) for index, source in enumerate(hansard_sources(config))]
+    pairs += [(f"mastodon.hashtags[{index}]", source) for index, source in enumerate(mastodon_sources(config))]
+    pairs += [(f"bluesky.searches[{index}]", source) for index, source in enumerate(bluesky_sources(config))]
+    return pairs
 
 
 def reddit_sources(config: Config) -> list[Source]:

@@ -61,7 +61,15 @@ from monitor.sources.api import (
 )
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
-from monitor.sources.normalise import author_hash, clean_text, excerpt, normalise_url, plain_text, safe_html
+from monitor.sources.normalise import (
+    author_value,
+    clean_text,
+    excerpt,
+    json_count,
+    normalise_url,
+    plain_text,
+    safe_html,
+)
 from monitor.types import FetchState, Item, Source, from_iso, to_iso
 
 log = logging.getLogger(__name__)
@@ -343,12 +351,7 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         return None
     author = as_dict(post.get("author"))
     handle = author.get("handle") if isinstance(author.get("handle"), str) else None
-    if handle in (None, "", "handle.invalid"):
-        handle = None
-    if options.hash_authors:
-        hashed = author_hash(handle, options.hash_key) if handle else None
-    else:
-        hashed = clean_text(handle) or None
+    hashed = author_value(handle if handle != "handle.invalid" else None, options)  # handle.invalid: nobody
     langs = as_list(record.get("langs"))
     extra = {
         "network": "bluesky",
@@ -357,8 +360,8 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         "reply": bool(record.get("reply")),
         "link": _embedded_link(post),
         "media": _images(post) or None,
-        "reposts": _count(post.get("repostCount")),
-        "quotes": _count(post.get("quoteCount")),
+        "reposts": json_count(post.get("repostCount")),
+        "quotes": json_count(post.get("quoteCount")),
     }
     return Item(
         id=uri,
@@ -370,13 +373,9 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         author=hashed,
         published_at=published_time(post),
         extra={key: value for key, value in extra.items() if value not in (None, False)},
-        popularity=_count(post.get("likeCount")),
-        comments=_count(post.get("replyCount")),
+        popularity=json_count(post.get("likeCount")),
+        comments=json_count(post.get("replyCount")),
     )
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def parse_posts(posts: list[Any], source: Source, options: PostOptions) -> Parsed:

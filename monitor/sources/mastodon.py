@@ -11,11 +11,14 @@ How it is used, and why:
   backwards with the ``next`` ``max_id``. Only the parameters of a ``Link`` header are
   used: requests always go to the configured instance.
 - **One status, one item, across instances.** Ids are local to each instance (the same
-  post has a different id on every server that knows it), so the item's id is the
-  status ``uri``, which is the same everywhere. A post bridged from Bluesky
-  (``https://bsky.brid.gy/convert/ap/at://...``) gets the id of the Bluesky post, so
-  it is one item with what the Bluesky collector finds too. ``url`` is the status's
-  own page.
+  post has a different id on every server that knows it), so the item's id comes from
+  the status ``uri``, which is the same everywhere: a hash of it (``social:`` + 32 hex
+  characters), because an ActivityPub uri names the account
+  (``https://instance/users/NAME/statuses/ID``). A post bridged from Bluesky
+  (``https://bsky.brid.gy/convert/ap/at://...``) gets the id of the Bluesky post (its
+  ``at://`` uri, which names the account only by its DID), so it is one item with what
+  the Bluesky collector finds too. ``url`` is the status's own page (which, like any
+  link to a post, names its account); the uri itself is not stored.
 - **What is kept.** Text with the HTML stripped (the HTML itself sanitised in
   ``summary_html``), the content warning, language, favourites as ``popularity`` and
   replies as ``comments``, the linked page of a preview card. Account names are stored
@@ -45,7 +48,15 @@ from monitor.errors import CollectorError, ParseError
 from monitor.sources.api import HostGuard, as_dict, as_list, get_json, items_from, link_params, rate_limit_exhausted
 from monitor.sources.base import Fetched, Parsed
 from monitor.sources.http import HttpClient
-from monitor.sources.normalise import author_hash, clean_text, excerpt, html_to_text, normalise_url, safe_html
+from monitor.sources.normalise import (
+    author_value,
+    clean_text,
+    excerpt,
+    html_to_text,
+    json_count,
+    normalise_url,
+    safe_html,
+)
 from monitor.types import FetchState, Item, Source, from_iso
 
 log = logging.getLogger(__name__)
@@ -53,7 +64,7 @@ log = logging.getLogger(__name__)
 PAGE = 40  # the most a hashtag timeline returns per request
 FIRST_PAGES = 2
 MAX_PAGES = 10
-MAX_ID_LENGTH = 400  # longer uris are hashed into the id
+MAX_ID_LENGTH = 400  # longer at:// uris are hashed into the id too
 _BRIDGED_BLUESKY = re.compile(r"https://bsky\.brid\.gy/convert/ap/(at://did:[a-z0-9]+:[A-Za-z0-9._:%-]+/[^\s?#]+)")
 _OPT_OUT = re.compile(r"#(?:nobot|noindex)\b", re.IGNORECASE)
 PUBLIC = {"public", "unlisted"}
@@ -70,10 +81,12 @@ def canonical_uri(uri: str) -> str:
 
 
 def post_id(uri: str) -> str:
-    """An item id from a post's canonical uri (hashed when absurdly long)."""
+    """An item id from a post's canonical uri: a Bluesky ``at://`` uri as it is (the
+    Bluesky collector's id for the same post), any other hashed, as it names the
+    account; so is an absurdly long one."""
     import hashlib
 
-    if len(uri) <= MAX_ID_LENGTH:
+    if uri.startswith("at://") and len(uri) <= MAX_ID_LENGTH:
         return uri
     return "social:" + hashlib.sha256(uri.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -123,11 +136,7 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
     if not text:
         return None
     account = as_dict(status.get("account"))
-    acct = full_acct(account, options.instance_host)
-    if options.hash_authors:
-        author = author_hash(acct, options.hash_key) if acct else None
-    else:
-        author = clean_text(acct) or None
+    author = author_value(full_acct(account, options.instance_host), options)
     try:
         published = from_iso(status.get("created_at")) if isinstance(status.get("created_at"), str) else None
     except ValueError:
@@ -137,13 +146,12 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
     media = as_list(status.get("media_attachments"))
     extra = {
         "network": "mastodon",
-        "uri": uri.strip(),
         "language": clean_text(status.get("language")) if isinstance(status.get("language"), str) else None,
         "content_warning": clean_text(status.get("spoiler_text")) if status.get("spoiler_text") else None,
         "sensitive": bool(status.get("sensitive")),
         "link": normalise_url(card.get("url")) if isinstance(card.get("url"), str) else None,
         "media": len(media) or None,
-        "reblogs": _count(status.get("reblogs_count")),
+        "reblogs": json_count(status.get("reblogs_count")),
         "reply": bool(status.get("in_reply_to_id")),
         "bot": bool(account.get("bot")),
         "edited_at": status.get("edited_at") if isinstance(status.get("edited_at"), str) else None,
@@ -158,13 +166,9 @@ def status_to_item(status: dict[str, Any], source: Source, options: StatusOption
         author=author,
         published_at=published,
         extra={key: value for key, value in extra.items() if value not in (None, False)},
-        popularity=_count(status.get("favourites_count")),
-        comments=_count(status.get("replies_count")),
+        popularity=json_count(status.get("favourites_count")),
+        comments=json_count(status.get("replies_count")),
     )
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def parse_statuses(statuses: list[Any], source: Source, options: StatusOptions) -> Parsed:

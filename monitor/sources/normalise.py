@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import re
 import unicodedata
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; removing them makes the same article
@@ -182,11 +184,46 @@ def excerpt(text: str | None, limit: int = 100) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "\u2026"
 
 
+SLUG_HASH_LENGTH = 8  # hex characters added for names in other scripts
+
+
 def slugify(name: str) -> str:
-    """``"BBC News – UK"`` -> ``"bbc-news-uk"``: the stable part of a source id."""
+    """``"BBC News – UK"`` -> ``"bbc-news-uk"``: the stable part of a source id.
+
+    Case, accents and punctuation do not count (``"Café news"`` is ``"cafe-news"``). A
+    name with letters or digits of a script other than Latin (``"Защита детей"``,
+    ``"子ども"``) also gets a short hash of those letters (``"3f1c2a9b"``,
+    ``"mastodon-social-5d41402a"``): ASCII alone would make all such names one id.
+    """
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    if _other_scripts(name):
+        digest = hashlib.sha256(_letters_key(name).encode("utf-8", "surrogatepass")).hexdigest()[:SLUG_HASH_LENGTH]
+        slug = f"{slug}-{digest}" if slug else digest
     return slug or "source"
+
+
+def _other_scripts(name: str) -> bool:
+    """Whether ``name`` has letters or digits outside the Latin script that
+    :func:`slugify`'s ASCII folding drops (Cyrillic, Greek, CJK ...). Latin ones, and
+    any that fold to ASCII (fullwidth letters, ligatures), do not count: their ids
+    stay as they always were."""
+    for ch in unicodedata.normalize("NFC", name):
+        if not ch.isalnum() or ord(ch) < 0x250 or unicodedata.category(ch) == "Lm":
+            continue
+        if unicodedata.name(ch, "").startswith("LATIN"):
+            continue
+        if any(part.isascii() and part.isalnum() for part in unicodedata.normalize("NFKD", ch)):
+            continue
+        return True
+    return False
+
+
+def _letters_key(name: str) -> str:
+    """A name as its letters and digits, whatever the script: accents, case and
+    punctuation removed, as :func:`slugify` treats ASCII names."""
+    decomposed = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    return "-".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFC", decomposed).casefold()))
 
 
 def plain_text(value: str | None) -> str:
@@ -199,6 +236,7 @@ def plain_text(value: str | None) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+GONE_AUTHORS = ("[deleted]", "[removed]")  # how Reddit shows an author who is gone
 AUTHOR_HASH_LENGTH = 16  # hex characters: 64 bits, no collisions among millions of authors
 
 
@@ -213,9 +251,46 @@ def author_hash(name: str | None, key: bytes) -> str | None:
     """
     import hmac
 
-    if not name or not name.strip() or name.strip() in ("[deleted]", "[removed]"):
+    if not name or not name.strip() or name.strip() in GONE_AUTHORS:
         return None
     if not key:
         raise ValueError("author_hash needs a non-empty key")
     digest = hmac.new(key, name.strip().casefold().encode("utf-8", "surrogatepass"), hashlib.sha256)
     return digest.hexdigest()[:AUTHOR_HASH_LENGTH]
+
+
+class AuthorOptions(Protocol):
+    """A collector's options as :func:`author_value` reads them."""
+
+    @property
+    def hash_authors(self) -> bool: ...
+
+    @property
+    def hash_key(self) -> bytes: ...
+
+
+def author_value(name: Any, options: AuthorOptions) -> str | None:
+    """What an item stores as its author: the keyed hash of ``name`` (:func:`author_hash`)
+    when ``options.hash_authors`` is on (the default everywhere), else the name itself,
+    cleaned; None for a missing, deleted or removed author."""
+    if not isinstance(name, str):
+        return None
+    if options.hash_authors:
+        return author_hash(name, options.hash_key)
+    cleaned = clean_text(name)
+    return cleaned if cleaned and cleaned not in GONE_AUTHORS else None
+
+
+def json_number(value: Any) -> float | None:
+    """A finite number from untrusted JSON (not a bool, a string, NaN or infinity), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def json_count(value: Any) -> int | None:
+    """A count from untrusted JSON (likes, replies): a whole number, 0 or more, else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    number = json_number(value)
+    return int(number) if number is not None and number >= 0 and number.is_integer() else None

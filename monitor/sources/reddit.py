@@ -1,12 +1,13 @@
 """Reddit: subreddit listings and keyword searches through praw -> :class:`Item` objects.
 
 The only module that imports praw (and prawcore). praw is blocking, so ``fetch`` runs
-it in a worker thread (``asyncio.to_thread``), one request at a time through one
-``praw.Reddit`` per collection cycle: Reddit's rate limit is per client, and praw is
-not thread-safe. praw authenticates, sleeps on Reddit's ``x-ratelimit-*`` headers and
-retries server errors; we ask it for the raw JSON (``Reddit.request``) rather than its
-objects, so one malformed post is skipped instead of failing its whole page, and
-parsing works on Reddit's own wire shape.
+it on a daemon thread (:func:`~monitor.sources.blocking.in_daemon_thread`: a call
+abandoned at its deadline never holds up the process's exit), one request at a time
+through one ``praw.Reddit`` kept by the application (:class:`RedditClient`): Reddit's
+rate limit is per client, and praw is not thread-safe. praw authenticates, sleeps on
+Reddit's ``x-ratelimit-*`` headers and retries server errors; we ask it for the raw
+JSON (``Reddit.request``) rather than its objects, so one malformed post is skipped
+instead of failing its whole page, and parsing works on Reddit's own wire shape.
 
 How it behaves, and why:
 
@@ -19,16 +20,19 @@ How it behaves, and why:
 - **Incremental.** A source's cursor is the newest post it has seen (``t3_xxx`` and
   its time). A subreddit is polled the way praw's streams do it, with
   ``/r/<name>/new?before=<cursor>``, which returns only newer posts, 100 per page,
-  oldest pages first. If that answers nothing, one short ``/new`` listing is read as a
+  oldest pages first. If that answers nothing, a short ``/new`` listing is read as a
   check, because Reddit answers ``before=`` with nothing forever once the cursor post
-  has been deleted. A search (sort new) is paged with ``after=`` until it reaches a
-  post no newer than the cursor.
+  has been deleted; if all of it is newer than the cursor, ``/new`` is paged on with
+  ``after=`` down to the cursor's time before the cursor moves. A search (sort new)
+  is paged with ``after=`` until it reaches a post no newer than the cursor.
 - **Failures.** Rate limiting (429, whose ``Retry-After`` is kept so the source backs
   off at least that long), server errors (after prawcore's own two retries), refused
   credentials, missing or private subreddits and network errors become a
   :class:`~monitor.errors.CollectorError` for that source, never a crash. A 429 or
   refused credentials also stop the rest of this cycle's Reddit sources without a
-  request. Posts fetched before a failure part-way through paging are still stored.
+  request; so does a used-up rate-limit window that would make praw sleep longer than
+  :data:`MAX_RATE_LIMIT_WAIT`. Posts fetched before a failure part-way through paging
+  are still stored.
 - **Privacy.** Usernames are stored as keyed hashes (``hash_authors``); NSFW posts are
   skipped unless ``include_nsfw``; posts already deleted or removed upstream are never
   stored, and are purged if they were.
@@ -42,17 +46,29 @@ import math
 import re
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import datetime
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlsplit
 
 from monitor.config import RedditConfig, read_secret, read_secrets
 from monitor.errors import CollectorError, FetchError, ParseError
 from monitor.schedule import retry_after_seconds
+from monitor.sources.api import HostGuard
 from monitor.sources.base import Fetched, Parsed
+from monitor.sources.blocking import in_daemon_thread
 from monitor.sources.http import HttpClient
-from monitor.sources.normalise import author_hash, clean_text, excerpt, normalise_url, plain_text, safe_html
-from monitor.types import FetchState, Item, Source, from_iso, to_iso
+from monitor.sources.normalise import (
+    author_value,
+    clean_text,
+    excerpt,
+    json_number,
+    normalise_url,
+    plain_text,
+    safe_html,
+)
+from monitor.types import FetchState, Item, Source, from_epoch, from_iso, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +76,7 @@ PAGE = 100  # Reddit's largest page
 MAX_PAGES = 10  # Reddit lists at most ~1000 posts; more pages than this in one poll is a backlog
 CHECK_PAGE = 25  # posts read to check a ``before=`` poll that answered nothing
 INFO_BATCH = 100  # fullnames per /api/info request
+MAX_RATE_LIMIT_WAIT = 10.0  # seconds praw may sleep for a used-up rate-limit window; longer fails the source
 FULLNAME = re.compile(r"t3_[a-z0-9]{1,13}")
 COMMENT_FULLNAME = re.compile(r"t1_[a-z0-9]{1,13}")
 GONE_TEXT = {"[deleted]", "[removed]"}
@@ -99,7 +116,7 @@ class Cursor:
     def encode(self) -> str:
         if self.created is None:
             return self.fullname
-        return f"{self.fullname} {to_iso(datetime.fromtimestamp(self.created, timezone.utc))}"
+        return f"{self.fullname} {to_iso(from_epoch(self.created))}"
 
     @classmethod
     def decode(cls, value: str | None) -> "Cursor | None":
@@ -119,7 +136,7 @@ def newest(posts: Iterable[dict[str, Any]], current: Cursor | None = None) -> Cu
     """The cursor after seeing ``posts``: the newest of them and ``current``."""
     best = current
     for post in posts:
-        created = _number(post.get("created_utc"))
+        created = _created(post)
         name = post.get("name")
         if not isinstance(name, str) or not FULLNAME.fullmatch(name) or created is None:
             continue
@@ -129,6 +146,17 @@ def newest(posts: Iterable[dict[str, Any]], current: Cursor | None = None) -> Cu
     return best
 
 
+def _newer(post: dict[str, Any], cursor: Cursor) -> bool:
+    """Whether ``post`` comes after ``cursor`` in ``/new`` (by time, then id)."""
+    name = post.get("name")
+    if name == cursor.fullname:
+        return False
+    created = _created(post)
+    if cursor.created is None or created is None:  # no time to compare: only the cursor post itself is not newer
+        return True
+    return created > cursor.created or (created == cursor.created and _id36(str(name)) > _id36(cursor.fullname))
+
+
 def _id36(fullname: str) -> int:
     try:
         return int(fullname[3:], 36)
@@ -136,10 +164,16 @@ def _id36(fullname: str) -> int:
         return -1
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _created(record: dict[str, Any]) -> float | None:
+    """``created_utc`` if it is a time (in range): otherwise the post has no time."""
+    created = json_number(record.get("created_utc"))
+    if created is None:
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        from_epoch(created)
+    except ValueError:
+        return None
+    return created
 
 
 # --- posts -> items (pure) ----------------------------------------------------------------
@@ -189,13 +223,9 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         link = normalise_url(str(post.get("url_overridden_by_dest") or post.get("url") or ""), base=base)
         if link == permalink:
             link = None
-    created = _number(post.get("created_utc"))
-    published = datetime.fromtimestamp(created, timezone.utc) if created is not None else None
-    name = post.get("author")
-    if options.hash_authors:
-        author = author_hash(name, options.hash_key) if isinstance(name, str) else None
-    else:
-        author = clean_text(name) if isinstance(name, str) and name not in ("[deleted]", "[removed]") else None
+    created = _created(post)
+    published = from_epoch(created) if created is not None else None
+    author = author_value(post.get("author"), options)
     selftext = post.get("selftext") if isinstance(post.get("selftext"), str) else ""
     html = post.get("selftext_html") if isinstance(post.get("selftext_html"), str) else ""
     extra = {
@@ -204,10 +234,10 @@ def post_to_item(post: dict[str, Any], source: Source, options: PostOptions) -> 
         "link": link,
         "domain": clean_text(str(post.get("domain") or "")) or None,
         "flair": clean_text(post.get("link_flair_text")) if isinstance(post.get("link_flair_text"), str) else None,
-        "upvote_ratio": _number(post.get("upvote_ratio")),
+        "upvote_ratio": json_number(post.get("upvote_ratio")),
         "crosspost_parent": post.get("crosspost_parent") if isinstance(post.get("crosspost_parent"), str) else None,
     }
-    score, comments = _number(post.get("score")), _number(post.get("num_comments"))
+    score, comments = json_number(post.get("score")), json_number(post.get("num_comments"))
     return Item(
         id=str(post["name"]),
         source_id=source.id,
@@ -269,13 +299,9 @@ def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source,
     html = comment.get("body_html") if isinstance(comment.get("body_html"), str) else ""
     text = plain_text(body)
     title = excerpt(text)
-    created = _number(comment.get("created_utc"))
-    name = comment.get("author")
-    if options.hash_authors:
-        author = author_hash(name, options.hash_key) if isinstance(name, str) else None
-    else:
-        author = clean_text(name) if isinstance(name, str) and name not in ("[deleted]", "[removed]") else None
-    score = _number(comment.get("score"))
+    created = _created(comment)
+    author = author_value(comment.get("author"), options)
+    score = json_number(comment.get("score"))
     url = normalise_url(str(comment.get("permalink") or ""), base=base)
     if url is None and parent.url and isinstance(comment.get("id"), str):  # older answers carry no permalink
         url = normalise_url(f"{parent.url.rstrip('/')}/{comment['id']}/")
@@ -289,7 +315,7 @@ def comment_to_item(comment: dict[str, Any], parent: ParentPost, source: Source,
         text=text,
         summary_html=safe_html(html) if html else safe_html(body, plain=True),
         author=author,
-        published_at=datetime.fromtimestamp(created, timezone.utc) if created is not None else None,
+        published_at=from_epoch(created) if created is not None else None,
         extra={key: value for key, value in extra.items() if value is not None},
         popularity=int(score) if score is not None else None,
     )
@@ -379,34 +405,63 @@ class Listing:
     posts: list[dict[str, Any]]
     requests: int = 0
     partial_cursor: Cursor | None = None
+    notes: list[str] = field(default_factory=list)  # for the log, one line each
 
 
-class RedditCollector:
-    """Collects ``reddit_subreddit`` and ``reddit_search`` sources (see module docs)."""
+class RedditClient:
+    """One ``praw.Reddit`` (one access token, one rate-limit budget) for the life of a
+    :class:`~monitor.app.Monitor`, shared by its cycles, comments and re-checks, as
+    Reddit's rate limit is per client. praw is not thread-safe: every call goes through
+    :meth:`locked`, one at a time.
 
-    kinds: tuple[str, ...] = ("reddit_subreddit", "reddit_search")
+    Two waits of praw's are bounded here. A call that holds the client (one abandoned
+    at its deadline, still running on its daemon thread) makes the next wait at most
+    ``lock_wait`` seconds, then fail. And prawcore sleeps until Reddit's rate-limit
+    window resets (up to ten minutes) once ``x-ratelimit-remaining`` reaches 0, which
+    praw has no setting for: the headers are read here too, and a request that would
+    sleep longer than :data:`MAX_RATE_LIMIT_WAIT` fails as a rate limit instead, so the
+    source backs off until the reset.
+    """
 
-    def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, hash_key: bytes = b"",
-                 timeout: float = 30.0):
-        if settings.hash_authors and not hash_key:
-            raise ValueError("hash_authors needs a hash key")
+    def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, timeout: float = 30.0,
+                 lock_wait: float | None = None, clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.credentials = credentials
         self.timeout = timeout
-        self.options = PostOptions(settings.reddit_url, settings.include_nsfw, settings.hash_authors, hash_key)
+        self.lock_wait = timeout if lock_wait is None else lock_wait
+        self.clock = clock
         self._reddit: Any = None
         self._session: Any = None
-        self._praw_lock = threading.Lock()  # one praw call at a time (praw is not thread-safe)
-        self._queue: asyncio.Lock | None = None
-        self._blocked: tuple[float, CollectorError] | None = None
+        self._lock = threading.Lock()
+        self._stuck = False  # a wait for the lock failed, and nobody has held it since
+        self._window_ends: float | None = None  # when a used-up rate-limit window resets (clock time)
 
-    # praw, built once per collector
+    def __repr__(self) -> str:
+        return f"RedditClient({self.settings.oauth_url!r}, connected={self._reddit is not None})"
+
+    @contextmanager
+    def locked(self, what: str) -> Iterator["RedditClient"]:
+        """Hold the client for one piece of work; fail if it stays busy ``lock_wait`` s
+        (and at once while the call that made an earlier wait fail is still running, so
+        a cycle's other sources do not each wait as long)."""
+        if not self._lock.acquire(timeout=0 if self._stuck else self.lock_wait):
+            self._stuck = True
+            raise CollectorError(f"not tried {what}: an earlier Reddit request that outlived its deadline is"
+                                 " still running")
+        self._stuck = False
+        try:
+            yield self
+        finally:
+            self._lock.release()
+
     def reddit(self) -> Any:
+        """The praw client, built on first use."""
         if self._reddit is None:
             import praw
             import requests
 
             self._session = requests.Session()  # ours, so that close() can close it
+            self._session.hooks["response"].append(self._note_rate_limit)
             self._reddit = praw.Reddit(
                 client_id=self.credentials.client_id,
                 client_secret=self.credentials.client_secret,
@@ -416,12 +471,34 @@ class RedditCollector:
                 # Everything a praw.ini or praw_* variable could otherwise supply:
                 username=None, password=None, refresh_token=None, redirect_uri=None,
                 check_for_updates=False, check_for_async=False,
-                timeout=max(1, math.ceil(self.timeout)), window_size=600, ratelimit_seconds=5,
+                timeout=max(1, math.ceil(self.timeout)), window_size=600,
+                ratelimit_seconds=5,  # the longest praw sleeps on an API "RATELIMIT" error (it raises beyond)
                 site_name="DEFAULT",
                 requestor_kwargs={"session": self._session},
             )
             self._reddit.read_only = True
         return self._reddit
+
+    def get(self, path: str, params: dict[str, Any]) -> Any:
+        """One GET through praw (auth, rate limit, retries), as the decoded JSON. Call
+        it inside :meth:`locked`."""
+        if self._window_ends is not None:
+            wait = self._window_ends - self.clock()
+            if wait > MAX_RATE_LIMIT_WAIT:
+                raise CollectorError(f"Reddit rate limit: this client's requests are used up for {wait:.0f} s"
+                                     " (x-ratelimit-remaining 0)", retry_after=math.ceil(wait), status=429)
+        return self.reddit().request(method="GET", path=path, params=params)
+
+    def _note_rate_limit(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """A requests response hook: when the window resets if no requests are left (as
+        prawcore reads the same headers)."""
+        headers = response.headers
+        try:
+            remaining = float(headers["x-ratelimit-remaining"])
+            reset = float(headers["x-ratelimit-reset"])
+        except (KeyError, TypeError, ValueError):
+            return
+        self._window_ends = self.clock() + max(1.0, reset) if remaining <= 0 else None
 
     def close(self) -> None:
         """Close the HTTP connections; a later call builds a new praw client."""
@@ -429,37 +506,69 @@ class RedditCollector:
             self._session.close()
         self._reddit = self._session = None
 
+
+class RedditCollector:
+    """Collects ``reddit_subreddit`` and ``reddit_search`` sources (see module docs).
+
+    One collector serves one cycle (its :class:`~monitor.sources.api.HostGuard` is the
+    cycle's); ``client`` is the :class:`RedditClient` to use, kept by the application
+    across cycles. Without one the collector makes its own and closes it in ``close``.
+    """
+
+    kinds: tuple[str, ...] = ("reddit_subreddit", "reddit_search")
+
+    def __init__(self, settings: RedditConfig, credentials: RedditCredentials, *, hash_key: bytes = b"",
+                 timeout: float = 30.0, client: RedditClient | None = None):
+        if settings.hash_authors and not hash_key:
+            raise ValueError("hash_authors needs a hash key")
+        self.settings = settings
+        self.credentials = credentials
+        self.options = PostOptions(settings.reddit_url, settings.include_nsfw, settings.hash_authors, hash_key)
+        self._own_client = client is None
+        self.client = client if client is not None else RedditClient(settings, credentials, timeout=timeout)
+        self.guard = HostGuard("Reddit")
+        self._host = urlsplit(settings.oauth_url).netloc.lower()
+        self._queue: asyncio.Lock | None = None
+        self.abandoned = 0  # fetches given up at a deadline while praw was still working on them
+
+    def close(self) -> None:
+        """Close the client if this collector made it (a shared one stays open)."""
+        if self._own_client:
+            self.client.close()
+
     # the collector protocol
     async def fetch(self, source: Source, state: FetchState, client: HttpClient) -> Fetched:
         if self._queue is None:
             self._queue = asyncio.Lock()
         async with self._queue:  # waiting here is cancellable by the loop's deadline
-            self._check_blocked()
-            return await asyncio.to_thread(self._fetch_blocking, source, state)
+            self.guard.check(self._host)
+            try:
+                fetched: Fetched = await in_daemon_thread(self._fetch_blocking, source, state, name="monitor-reddit",
+                                                          abandoned=self._abandoned)
+            except CollectorError as failure:
+                self.guard.note(self._host, failure)
+                raise
+            if fetched.failure is not None:
+                self.guard.note(self._host, fetched.failure)
+            return fetched
+
+    def _abandoned(self) -> None:
+        self.abandoned += 1
+        log.warning("a Reddit request outlived its deadline and was abandoned; it finishes on its own")
 
     def parse(self, source: Source, fetched: Fetched, now: datetime) -> Parsed:
         listing: Listing = fetched.payload
-        return parse_posts(listing.posts, source, self.options)
+        parsed = parse_posts(listing.posts, source, self.options)
+        parsed.warnings.extend(listing.notes)
+        return parsed
 
-    # the work, in a worker thread
-    def _check_blocked(self) -> None:
-        if self._blocked is None:
-            return
-        until, error = self._blocked
-        left = until - time.monotonic()
-        if left <= 0 and error.status != 401:
-            self._blocked = None
-            return
-        retry = max(left, error.retry_after or 0.0) if error.retry_after is not None else None
-        raise CollectorError(f"not tried: {error}, a moment ago for another Reddit source",
-                             retry_after=retry, status=error.status)
-
+    # the work, in a daemon thread
     def _fetch_blocking(self, source: Source, state: FetchState) -> Fetched:
-        with self._praw_lock:
+        what = f"for {source.name}"
+        with self.client.locked(what):
             cursor = Cursor.decode(state.cursor)
             listing = Listing([])
             failure: CollectorError | None = None
-            what = f"for {source.name}"
             try:
                 if source.kind == "reddit_subreddit":
                     new_cursor = self._poll_subreddit(source.options["subreddit"], cursor, listing)
@@ -471,9 +580,6 @@ class RedditCollector:
                 if failure is None:
                     raise
                 failure.__cause__ = None
-                if failure.status in (429, 401):
-                    wait = failure.retry_after if failure.retry_after is not None else 60.0
-                    self._blocked = (time.monotonic() + wait, failure)
                 if not listing.posts:
                     raise failure from None
                 # Keep what was read before the failure; see _poll_* for the cursor.
@@ -484,8 +590,7 @@ class RedditCollector:
                            failure=failure)
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
-        """One GET through praw (auth, rate limit, retries), as the decoded JSON."""
-        return self.reddit().request(method="GET", path=path, params=params)
+        return self.client.get(path, params)
 
     def _page(self, path: str, params: dict[str, Any], listing: Listing) -> list[dict[str, Any]]:
         """One request for one listing page, as post records."""
@@ -495,7 +600,8 @@ class RedditCollector:
 
     def _poll_subreddit(self, name: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
         """``/r/<name>/new``: the newest page the first time, then ``before=`` pages
-        (each the 100 posts just newer than the last) until a short page."""
+        (each the 100 posts just newer than the last) until a short page; when those
+        answer nothing, :meth:`_read_down_to` the cursor from the newest post."""
         path = f"r/{name}/new"
         listing.partial_cursor = cursor
         if cursor is None:
@@ -512,14 +618,40 @@ class RedditCollector:
                 break
         if not listing.posts:
             # Nothing newer, or the cursor post is gone (then before= answers nothing forever).
-            check = self._page(path, {"limit": CHECK_PAGE}, listing)
-            if cursor.created is not None:
-                check = [p for p in check if (_number(p.get("created_utc")) or 0) > cursor.created]
-            else:
-                check = [p for p in check if p.get("name") != cursor.fullname]
-            listing.posts += check
-            current = newest(check, current) or current
+            current = self._read_down_to(path, cursor, listing)
         return current
+
+    def _read_down_to(self, path: str, cursor: Cursor, listing: Listing) -> Cursor:
+        """Read ``/new`` from the newest post down (a short page first: usually nothing is
+        newer) with ``after=``, until a post no newer than ``cursor``; returns the new
+        cursor. Failing part-way, the cursor stays (``listing.partial_cursor``): what was
+        read is not joined to it. After :data:`MAX_PAGES` pages the cursor moves to the
+        newest post read, with one warning: Reddit lists only about that many posts, so
+        any older ones in between cannot be read any more."""
+        params: dict[str, Any] = {"limit": CHECK_PAGE}
+        found: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES if cursor.created is not None else 1):  # an old cursor without a time: one page
+            records, after = listing_page(self._get(path, params), path)
+            listing.requests += 1
+            reached = False
+            for record in records:
+                if not _newer(record, cursor):
+                    reached = True
+                    break
+                found.append(record)
+                listing.posts.append(record)
+            if reached or not after:
+                return newest(found, cursor) or cursor
+            params = {"limit": PAGE, "after": after}
+        if cursor.created is not None:
+            times = [t for t in (_created(p) for p in found) if t is not None]
+            oldest = to_iso(from_epoch(min(times))) if times else "?"
+            listing.notes.append(
+                f"the newest post of the last poll ({cursor.fullname}) is gone from Reddit and more than"
+                f" {len(found)} posts are newer than it: read the newest {len(found)}, back to {oldest}; any"
+                f" published between {to_iso(from_epoch(cursor.created))} and then"
+                " were not read (Reddit lists no further)")
+        return newest(found, cursor) or cursor
 
     def _poll_search(self, query: str, subreddit: str, cursor: Cursor | None, listing: Listing) -> Cursor | None:
         """A search, newest first (the first time one page), paged with ``after=`` until
@@ -535,8 +667,9 @@ class RedditCollector:
             listing.requests += 1
             reached = False
             for record in records:
+                created = _created(record)
                 if cursor is not None and (record.get("name") == cursor.fullname or (
-                        cursor.created is not None and (_number(record.get("created_utc")) or 0) < cursor.created)):
+                        cursor.created is not None and created is not None and created < cursor.created)):
                     reached = True
                     break
                 found.append(record)
@@ -552,7 +685,7 @@ class RedditCollector:
         fullname. Things Reddit no longer returns are absent. Raises CollectorError."""
         if len(fullnames) > INFO_BATCH:
             raise ValueError(f"at most {INFO_BATCH} fullnames per lookup")
-        with self._praw_lock:
+        with self.client.locked("for the deletion re-check"):
             try:
                 answer = self._get("api/info/", {"id": ",".join(fullnames)})
                 records, _after = listing_page(answer, "api/info", kinds=("t3", "t1"))
@@ -568,7 +701,7 @@ class RedditCollector:
         """The top-level comments of a post, best first (``/comments/<id>?depth=1&sort=top``,
         one request), as records in Reddit's t1 shape. Raises CollectorError."""
         path = f"comments/{fullname[3:]}/"
-        with self._praw_lock:
+        with self.client.locked(f"for the comments of {fullname}"):
             try:
                 answer = self._get(path, {"limit": max(limit * 2, 10), "depth": 1, "sort": "top"})
                 if not isinstance(answer, list) or len(answer) < 2:

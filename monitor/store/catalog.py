@@ -87,7 +87,8 @@ TABLES: dict[str, Entry] = {
     "social_posts": Entry(
         "Mastodon and Bluesky posts",
         "Social media posts with their network, linked URL, author hash, likes, replies, reposts, language, "
-        "whether a reply, and content warning as columns; id is the post's uri, the same on every instance.",
+        "whether a reply, and content warning as columns; id is the same on every instance: a Bluesky post's "
+        "at:// uri, a hash of a Mastodon post's uri (which names its account).",
     ),
     # views (schema 0010_search_views)
     "relevant_items": Entry(

@@ -62,6 +62,17 @@ def refresh(db: Database, cluster_id: str, now: datetime) -> None:
     )
 
 
+def members_removed(db: Database, cluster_id: str, now: datetime) -> None:
+    """A cluster lost members (purged or deleted items): refreshed (size, outlets,
+    headline, span), or dissolved when one item or none is left."""
+    left = db.execute("SELECT COUNT(*) FROM items WHERE cluster_id = ?", [cluster_id]).fetchone()[0]
+    if left <= 1:
+        db.execute("UPDATE items SET cluster_id = NULL WHERE cluster_id = ?", [cluster_id])
+        db.execute("DELETE FROM clusters WHERE id = ?", [cluster_id])
+    else:
+        refresh(db, cluster_id, now)
+
+
 def prune(db: Database, older_than: datetime) -> int:
     """Forget signatures of items published before ``older_than`` (they can no longer match)."""
     return db.execute("DELETE FROM item_signatures WHERE published_at < ?", [to_iso(older_than)]).rowcount

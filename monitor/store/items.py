@@ -190,6 +190,12 @@ def recent_ids(db: Database, media: str, since: datetime, *, prefix: str = "") -
     ).fetchall()]
 
 
+# Exactly the expression and condition of the index items_reddit_parent (migration 0013), so
+# SQLite uses it: a literal 'reddit' (a bound parameter would not match the partial index).
+PURGE_PARENT_TITLE = ("UPDATE items SET extra = json_remove(extra, '$.parent_title')"
+                      " WHERE media = 'reddit' AND json_extract(extra, '$.parent') = ?")
+
+
 def purge_items(db: Database, ids: Iterable[str], now: datetime) -> int:
     """Purge items deleted or removed upstream: keep only the id, source, media, times
     and ``deleted_at``; drop title, text, HTML, author, URL (a permalink carries the
@@ -220,16 +226,10 @@ def purge_items(db: Database, ids: Iterable[str], now: datetime) -> int:
             db.execute("DELETE FROM item_statistics WHERE item_id = ?", [item_id])
             db.execute("DELETE FROM item_signatures WHERE item_id = ?", [item_id])
             db.execute("UPDATE item_sources SET guid = NULL WHERE item_id = ?", [item_id])
-            # Stored comments quote their post's title: that goes too.
-            db.execute("UPDATE items SET extra = json_remove(extra, '$.parent_title')"
-                       " WHERE media = ? AND json_extract(extra, '$.parent') = ?", ["reddit", item_id])
+            if item_id.startswith("t3_"):  # a Reddit post: its stored comments quote its title, which goes too
+                db.execute(PURGE_PARENT_TITLE, [item_id])
             if row[0]:  # its cluster loses a member (and maybe the headline it took from it)
-                left = db.execute("SELECT COUNT(*) FROM items WHERE cluster_id = ?", [row[0]]).fetchone()[0]
-                if left <= 1:
-                    db.execute("UPDATE items SET cluster_id = NULL WHERE cluster_id = ?", [row[0]])
-                    db.execute("DELETE FROM clusters WHERE id = ?", [row[0]])
-                else:
-                    _clusters.refresh(db, row[0], now)
+                _clusters.members_removed(db, row[0], now)
     return purged
 
 

@@ -87,23 +87,30 @@ def rotate_backups(folder: str | Path, keep: int) -> list[Path]:
     return removed
 
 
-def prune_items(db: Database, media: str, published_before: datetime, batch: int = PRUNE_BATCH) -> int:
+def prune_items(db: Database, media: str, published_before: datetime, batch: int = PRUNE_BATCH, *,
+                now: datetime | None = None) -> int:
     """Delete items of one ``media`` (e.g. ``reddit``) published before a time; returns how many.
 
-    Tags, statistics and source links go with them (``ON DELETE CASCADE``). Deleted in
-    small transactions so collection is never held up for long.
+    Tags, statistics and source links go with them (``ON DELETE CASCADE``); a cluster
+    that loses members is refreshed (size, outlets, headline) or dissolved, in the same
+    transaction. Deleted in small transactions so collection is never held up for long.
+    ``now`` stamps the refreshed clusters (default: ``published_before``).
     """
+    from monitor.store import clusters
+
     cutoff = to_iso(published_before)
     total = 0
     while True:
         with write(db):
-            cursor = db.execute(
-                "DELETE FROM items WHERE rowid IN"
-                " (SELECT rowid FROM items WHERE media = ? AND published_at < ? LIMIT ?)",
-                [media, cutoff, batch],
-            )
-        total += cursor.rowcount
-        if cursor.rowcount < batch:
+            rows = db.execute("SELECT rowid, cluster_id FROM items WHERE media = ? AND published_at < ? LIMIT ?",
+                              [media, cutoff, batch]).fetchall()
+            for start in range(0, len(rows), PRUNE_BATCH):
+                chunk = [row[0] for row in rows[start:start + PRUNE_BATCH]]
+                db.execute(f"DELETE FROM items WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)
+            for cluster_id in sorted({row[1] for row in rows if row[1]}):
+                clusters.members_removed(db, cluster_id, now or published_before)
+        total += len(rows)
+        if len(rows) < batch:
             return total
 
 

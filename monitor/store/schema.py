@@ -603,3 +603,16 @@ def _alerts(db: Database) -> None:
         CREATE INDEX items_collected ON items(collected_at);
         """
     )
+
+
+@migrations(name="0013_reddit_comment_parent")
+def _reddit_comment_parent(db: Database) -> None:
+    _execute_each(
+        db,
+        """
+        -- A Reddit comment's post (extra.parent): purging a post removed upstream also
+        -- removes its title from its stored comments, found through this index rather
+        -- than by reading every Reddit item.
+        CREATE INDEX items_reddit_parent ON items(json_extract(extra, '$.parent')) WHERE media = 'reddit';
+        """,
+    )

@@ -322,6 +322,33 @@ def test_a_failure_on_a_later_page_keeps_the_posts_and_the_cursor(bluesky_api, m
         assert (retried.status, retried.new) == ("ok", 30)
 
 
+def test_a_createdAt_out_of_range_is_a_wrong_clock_and_the_rest_of_the_page_lands(bluesky_api, make_config):
+    """Any client may write any createdAt: one that overflows on conversion to UTC is a
+    wrong clock like any other (indexedAt is used), not an error that stops the search."""
+    now, posts = ours()
+    odd = copy.deepcopy(posts[0])
+    odd["uri"] = "at://did:plc:oursinventedaaaaaaaaaaa1/app.bsky.feed.post/3oddclock"
+    odd["record"]["text"] = "An invented grooming post whose client wrote the year 1."
+    odd["record"].pop("facets")
+    odd["record"]["createdAt"] = "0001-01-01T00:00:00+14:00"
+    late = copy.deepcopy(posts[0])
+    late["uri"] = "at://did:plc:oursinventedaaaaaaaaaaa1/app.bsky.feed.post/3oddindex"
+    late["record"]["text"] = "An invented grooming post indexed at the end of time."
+    late["record"].pop("facets")
+    late["indexedAt"] = "9999-12-31T23:59:59-14:00"
+    bluesky_api.reply(SEARCH, json_reply({"posts": [odd, late, copy.deepcopy(posts[0])]}), times=None)
+    config = make_config(bluesky=section(bluesky_api, "grooming"))
+    with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
+        (result,) = monitor.collect().results
+        assert (result.status, result.new) == ("ok", 3), result.error
+        stored = {p["id"]: p["published_at"] for p in rows(monitor, "SELECT id, published_at FROM social_posts")}
+        assert stored[odd["uri"]] == "2026-03-12T08:30:01Z"  # its indexedAt
+        assert stored[late["uri"]] == "2026-03-12T08:30:00Z"  # its createdAt
+        state = monitor.store.state(result.source.id)
+        assert state.failures == 0 and state.cursor == "2026-03-12T08:30:01Z"
+        assert state.next_due_at > now  # polled again on its schedule, not every tick
+
+
 # --- pure parts -----------------------------------------------------------------------------------------
 
 

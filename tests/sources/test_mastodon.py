@@ -62,23 +62,24 @@ def test_the_same_five_posts_from_two_instances_are_five_items_with_both_sources
     with open_monitor(config, clock=lambda: RECORDED_NOW, tag=no_tags) as monitor:
         results = monitor.collect().results
         assert sorted((r.status, r.new, r.seen) for r in results) == [("ok", 0, 5), ("ok", 5, 0)]
-        posts = {p["id"]: p for p in rows(monitor, "SELECT * FROM social_posts")}
+        posts = {p["url"]: p for p in rows(monitor, "SELECT * FROM social_posts")}
         assert len(posts) == 5  # ids differ per instance; the uri does not
         links = rows(monitor, "SELECT item_id, COUNT(*) AS n FROM item_sources GROUP BY item_id")
         assert {link["n"] for link in links} == {2}
-        conf = posts["https://mastodon.social/users/useR_conf/statuses/114869631572884594"]
+        conf = posts["https://mastodon.social/@useR_conf/114869631572884594"]
         assert conf["network"] == "mastodon"
-        assert conf["url"] == "https://mastodon.social/@useR_conf/114869631572884594"
+        assert conf["id"].startswith("social:") and "useR_conf" not in conf["id"]  # a hash of the uri
         assert conf["text"].startswith("The conference is almost sold out so make sure to get a ticket. Less than 50 left!")
         assert "<" not in conf["text"] and conf["reposts"] == 6
         # 'useR_conf' on mastodon.social is 'useR_conf@mastodon.social' on fosstodon: one author, one hash.
         assert conf["author_hash"] == author_hash("useR_conf@mastodon.social", key_for(config))
-        fun = posts["https://hachyderm.io/users/zkamvar/statuses/114869598497920330"]
+        fun = posts["https://hachyderm.io/@zkamvar/114869598497920330"]
         assert fun["text"].startswith("Fun thing that @snystrom and I found today for those using #AWS in #Rstats")
         assert "https://github.com/cloudyr/aws.s3/pull/438" in fun["text"]  # the link written out in full
         assert fun["published_at"] == "2025-07-17T16:49:33Z"
         # A post bridged from Bluesky has its Bluesky id, so a Bluesky search finds the same item.
-        assert "at://did:plc:hmk4f5yf3ohtsvw32sbtwvk3/app.bsky.feed.post/3lu66quubp22m" in posts
+        assert "at://did:plc:hmk4f5yf3ohtsvw32sbtwvk3/app.bsky.feed.post/3lu66quubp22m" in {
+            p["id"] for p in posts.values()}
         states = monitor.store.states()
         assert {states[s.id].cursor for s in monitor.sources} == {"114870142396314555", "114870142263126875"}
 
@@ -108,7 +109,7 @@ def test_the_newest_status_schema_parses(mastodon_instances, make_config):
         assert (result.status, result.new) == ("ok", 1), result.error
         (post,) = rows(monitor, "SELECT * FROM social_posts")
         assert post["text"] == "#hoot (hashtag toot)" and post["language"] == "ja"
-        assert post["id"] == "http://localhost:3000/ap/users/117020566092212359/statuses/117020593741189701"
+        assert post["id"].startswith("social:") and "117020566092212359" not in post["id"]
 
 
 # --- our own statuses (tests/data) --------------------------------------------------------------------
@@ -130,20 +131,22 @@ def test_our_statuses_land_once_across_instances_with_the_right_fields(mastodon_
         results = {r.source.id: r for r in monitor.collect().results}
         assert all(r.status == "ok" for r in results.values())
         assert sum(r.new for r in results.values()) == 3
-        posts = {p["id"]: p for p in rows(monitor, "SELECT * FROM social_posts")}
+        posts = {p["url"]: p for p in rows(monitor, "SELECT * FROM social_posts")}
         assert set(posts) == {
-            "https://harbourton.example/users/harbourtonparents/statuses/109000000000000001",
-            "at://did:plc:oursinventedbridgeaaaaa/app.bsky.feed.post/3oursbridged1",
-            "https://ashvale.example/users/ashvalenews/statuses/109000000000000006",
+            "https://harbourton.example/@harbourtonparents/109000000000000001",
+            "https://fed.brid.gy/r/https://bsky.app/profile/did:plc:oursinventedbridgeaaaaa/post/3oursbridged1",
+            "https://ashvale.example/@ashvalenews/109000000000000006",
         }
-        news = posts["https://ashvale.example/users/ashvalenews/statuses/109000000000000006"]
+        bridged = posts["https://fed.brid.gy/r/https://bsky.app/profile/did:plc:oursinventedbridgeaaaaa/post/3oursbridged1"]
+        assert bridged["id"] == "at://did:plc:oursinventedbridgeaaaaa/app.bsky.feed.post/3oursbridged1"
+        news = posts["https://ashvale.example/@ashvalenews/109000000000000006"]
         assert news["link"] == "https://news.ashvale.example/ofcom-chat-app"  # tracking parameter removed
         assert "https://news.ashvale.example/ofcom-chat-app?utm_source=mastodon" in news["text"]
         assert (news["likes"], news["replies"], news["reposts"]) == (12, 0, 6)
         item = rows(monitor, "SELECT summary_html, title, relevant FROM items WHERE id = ?", [news["id"]])[0]
         assert "<script" not in item["summary_html"] and "alert(1)" not in item["summary_html"]
         assert item["title"].startswith("Ofcom opens an investigation into a chat app over grooming risks")
-        parents = posts["https://harbourton.example/users/harbourtonparents/statuses/109000000000000001"]
+        parents = posts["https://harbourton.example/@harbourtonparents/109000000000000001"]
         assert parents["author_hash"] == author_hash("harbourtonparents@harbourton.example", key_for(config))
         assert parents["relevant"] == 1  # tagged like any item
         # Each post is linked to every source that carried it.
@@ -152,6 +155,27 @@ def test_our_statuses_land_once_across_instances_with_the_right_fields(mastodon_
     assert "skipped 1 post(s) marked sensitive (mastodon.include_sensitive is off)" in caplog.text
     assert "skipped 2 post(s) of accounts that opted out of indexing" in caplog.text
     assert "skipped: no uri or no text" in caplog.text
+
+
+def test_account_names_stay_out_of_ids_and_extra_fields(mastodon_instances, make_config, tmp_path):
+    """An ActivityPub uri names its account (/users/NAME/statuses/ID): the item id is a
+    hash of it, the same on every instance, and the uri is not stored. Only the link to
+    the post (its page) names the account."""
+    now, statuses = ours()
+    federate(mastodon_instances, statuses)
+    a, b = mastodon_instances
+    config = make_config(mastodon=section((a, "OnlineSafety"), (b, "OnlineSafety")))
+    with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
+        results = monitor.collect().results
+        assert sorted(r.new for r in results) == [0, 3]  # the second instance's copies are the same items
+        stored = rows(monitor, "SELECT id, url, extra FROM items WHERE media = 'social'")
+    names = ("harbourtonparents", "ashvalenews")
+    mastodon = [row for row in stored if not row["id"].startswith("at://")]
+    assert len(mastodon) == 2
+    for row in mastodon:
+        assert row["id"].startswith("social:") and not any(name in row["id"] for name in names)
+        assert not any(name in row["extra"] for name in names) and "uri" not in row["extra"]
+        assert any(f"/@{name}/" in row["url"] for name in names)  # the post's page, as a link must
 
 
 def test_sensitive_and_opted_out_posts_and_names_as_configured(mastodon_instances, make_config):
@@ -271,6 +295,24 @@ def test_a_server_error_part_way_keeps_what_was_read(mastodon_instances, make_co
         assert "kept 40 new and 0 updated items fetched before it" in result.error
         assert monitor.store.state(result.source.id).cursor == str(max(instance.statuses))
     assert page_two["max_id"]
+
+
+def test_a_status_time_out_of_range_is_stored_without_it_and_the_page_lands(mastodon_instances, make_config):
+    now, statuses = ours()
+    instance, _b = mastodon_instances
+    odd = dict(copy.deepcopy(statuses[0]), id="600", created_at="0001-01-01T00:00:00+14:00",
+               uri="https://harbourton.example/users/harbourtonparents/statuses/600",
+               url="https://harbourton.example/@harbourtonparents/600")
+    fine = dict(copy.deepcopy(statuses[0]), id="599")
+    instance.reply(f"{TAG_PREFIX}OnlineSafety", json_reply([odd, fine]), times=None)
+    config = make_config(mastodon=section((instance, "OnlineSafety")))
+    with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
+        (result,) = monitor.collect().results
+        assert (result.status, result.new) == ("ok", 2), result.error
+        times = {p["url"]: p["published_at"] for p in rows(monitor, "SELECT url, published_at FROM social_posts")}
+        assert times[odd["url"]] == now.strftime("%Y-%m-%dT%H:%M:%SZ")  # no time of its own: when it was collected
+        assert times[fine["url"]] == from_iso(fine["created_at"]).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert monitor.store.state(result.source.id).failures == 0
 
 
 def test_link_headers_never_send_requests_elsewhere(mastodon_instances, make_config):

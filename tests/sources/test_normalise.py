@@ -5,7 +5,18 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.sources.normalise import clean_text, html_to_text, item_key, normalise_url, safe_html
+from monitor.sources.normalise import (
+    author_hash,
+    author_value,
+    clean_text,
+    html_to_text,
+    item_key,
+    json_count,
+    json_number,
+    normalise_url,
+    safe_html,
+    slugify,
+)
 
 hosts = st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(test|org|co\.uk)", fullmatch=True)
 paths = st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), max_size=4).map(lambda p: "/" + "/".join(p))
@@ -79,3 +90,46 @@ def test_safe_html_output_never_contains_active_content(value):
 def test_html_to_text_keeps_paragraphs_and_drops_scripts():
     text = html_to_text("<p>One &amp; two</p><script>var x = 1;</script><p>Three<br>four</p>")
     assert text == "One & two\n\nThree\nfour"
+
+
+def _old_slugify(name: str) -> str:
+    """slugify as it was before names in other scripts got a hash: ids already stored."""
+    import re
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "source"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x24F)))  # ASCII and the Latin blocks
+def test_ids_of_latin_names_do_not_change(name):
+    assert slugify(name) == _old_slugify(name)
+
+
+def test_names_in_other_scripts_get_distinct_ascii_ids():
+    assert slugify("BBC News – UK") == "bbc-news-uk" and slugify("Café news") == "cafe-news"
+    cyrillic = [slugify("Защита"), slugify("Дети"),
+                slugify("mastodon.social Защита"), slugify("子ども")]
+    assert len(set(cyrillic)) == 4 and all(slug.isascii() and slug != "source" for slug in cyrillic)
+    assert cyrillic[2].startswith("mastodon-social-")
+    # Case, accents and punctuation do not count, as for Latin names.
+    assert slugify("защита  детей!") == \
+        slugify("Защита Детей")
+
+
+def test_author_values_are_keyed_hashes_unless_hashing_is_off_and_gone_authors_are_nobody():
+    from types import SimpleNamespace
+
+    hashed = SimpleNamespace(hash_authors=True, hash_key=b"an invented test key")
+    named = SimpleNamespace(hash_authors=False, hash_key=b"")
+    assert author_value("Invented_User", hashed) == author_hash("invented_user", b"an invented test key")
+    assert author_value(" Invented_User\n", named) == "Invented_User"
+    for gone in (None, "", "  ", "[deleted]", "[removed]", 42):
+        assert author_value(gone, hashed) is None and author_value(gone, named) is None
+
+
+def test_numbers_from_untrusted_json():
+    assert [json_number(v) for v in (3, -2.5, True, "7", float("nan"), float("inf"), None)] == [
+        3.0, -2.5, None, None, None, None, None]
+    assert [json_count(v) for v in (0, 12, 12.0, 2**70, -1, 1.5, False, "3", None)] == [
+        0, 12, 12, 2**70, None, None, None, None, None]

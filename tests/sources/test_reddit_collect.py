@@ -310,6 +310,89 @@ def test_a_deleted_cursor_post_does_not_stall_the_subreddit(reddit_api, make_con
         assert monitor.store.state("reddit_subreddit:privacy").cursor.startswith("t3_2ab0006 ")
 
 
+def test_a_removed_cursor_post_then_60_new_posts_reads_all_of_them(reddit_api, make_config):
+    """before=<a removed post> answers nothing; the 25-post check page is all newer than
+    the cursor, so /new is paged on with after= down to the cursor's time."""
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    names = make_posts(reddit_api, "privacy", 5, start)
+    config = make_config(reddit=reddit_section(reddit_api, subreddits=[{"name": "privacy"}]))
+    with open_monitor(config, clock=lambda: start + timedelta(days=1)) as monitor:
+        assert monitor.collect().results[0].new == 5
+        reddit_api.delete(names[-1], how="moderator")  # moderators remove the newest post: the cursor
+        make_posts(reddit_api, "privacy", 60, start, first=5)
+        calls = len(reddit_api.api_calls("/r/privacy/new"))
+        result = monitor.collect(force=True).results[0]
+        assert (result.status, result.new, result.warnings) == ("ok", 60, [])
+        pages = [params(c) for c in reddit_api.api_calls("/r/privacy/new")[calls:]]
+        assert [(p.get("before"), p.get("after")) for p in pages] == [("t3_2ab0004", None), (None, None),
+                                                                      (None, "t3_2ab0040")]
+        assert monitor.store.count_items() == 65
+        assert monitor.store.state("reddit_subreddit:privacy").cursor.startswith("t3_2ab0064 ")
+        assert monitor.collect(force=True).results[0].new == 0
+
+
+def test_a_removed_cursor_post_under_more_posts_than_reddit_lists_moves_on_with_one_warning(
+        reddit_api, make_config, monkeypatch, caplog):
+    from monitor.sources import reddit
+
+    monkeypatch.setattr(reddit, "MAX_PAGES", 3)  # 25 + 100 + 100 posts, instead of Reddit's ~1000
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    names = make_posts(reddit_api, "privacy", 5, start)
+    config = make_config(reddit=reddit_section(reddit_api, subreddits=[{"name": "privacy"}]))
+    with open_monitor(config, clock=lambda: start + timedelta(days=1)) as monitor:
+        monitor.collect()
+        reddit_api.delete(names[-1])
+        make_posts(reddit_api, "privacy", 300, start, first=5)
+        result = monitor.collect(force=True).results[0]
+        assert (result.status, result.new) == ("ok", 225)  # the newest 225, all stored
+        assert len(result.warnings) == 1 and "read the newest 225, back to 2026-03-01T01:20:00Z" in \
+            result.warnings[0] and "t3_2ab0004" in result.warnings[0]
+        assert sum("read the newest 225" in r.getMessage() for r in caplog.records) == 1
+        # Reddit lists no further back: the cursor moves on instead of re-reading the same pages for ever.
+        assert monitor.store.state("reddit_subreddit:privacy").cursor.startswith("t3_2ab0304 ")
+        make_posts(reddit_api, "privacy", 2, start, first=305)
+        assert monitor.collect(force=True).results[0].new == 2
+
+
+def test_a_failure_while_reading_down_to_a_removed_cursor_keeps_the_cursor(reddit_api, make_config):
+    from monitor.demo.reddit_api import Recorded
+
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    names = make_posts(reddit_api, "privacy", 5, start)
+    config = make_config(reddit=reddit_section(reddit_api, subreddits=[{"name": "privacy"}]))
+    now = start + timedelta(days=1)
+    with open_monitor(config, clock=lambda: now) as monitor:
+        monitor.collect()
+        cursor = monitor.store.state("reddit_subreddit:privacy").cursor
+        reddit_api.delete(names[-1], how="moderator")
+        make_posts(reddit_api, "privacy", 60, start, first=5)
+        reddit_api.reply("GET", "/r/privacy/new", Recorded(429, [("retry-after", "60")], b"slow down"),
+                         params={"after": "t3_2ab0040"})
+        result = monitor.collect(force=True).results[0]
+        assert (result.status, result.new) == ("failed", 25)  # the check page is kept ...
+        assert monitor.store.state("reddit_subreddit:privacy").cursor == cursor  # ... but not joined to the cursor
+        monitor.clock = lambda: now + timedelta(hours=1)
+        again = monitor.collect().results[0]
+        assert (again.status, again.new, again.seen) == ("ok", 35, 25)
+        assert monitor.store.count_items() == 65
+
+
+def test_a_post_time_out_of_range_is_stored_without_it_and_never_becomes_the_cursor(reddit_api, make_config):
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    make_posts(reddit_api, "privacy", 3, start)
+    reddit_api.add_post(dict(reddit_api.posts["t3_2ab0000"], id="2ab9999", name="t3_2ab9999", created_utc=1e20,
+                             title="Invented post from the far future",
+                             permalink="/r/privacy/comments/2ab9999/invented_post_from_the_far_future/"))
+    now = start + timedelta(days=1)
+    config = make_config(reddit=reddit_section(reddit_api, subreddits=[{"name": "privacy"}]))
+    with open_monitor(config, clock=lambda: now) as monitor:
+        result = monitor.collect().results[0]
+        assert (result.status, result.new) == ("ok", 4), result.error
+        assert rows(monitor, "SELECT published_at FROM items WHERE id = 't3_2ab9999'") == [
+            {"published_at": "2026-03-02T00:00:00Z"}]  # no time of its own: when it was collected
+        assert monitor.store.state(result.source.id).cursor.startswith("t3_2ab0002 ")
+
+
 def test_search_polls_stop_paging_at_the_cursor(reddit_api, make_config):
     start = datetime(2026, 3, 1, tzinfo=timezone.utc)
     make_posts(reddit_api, "legaladvice", 140, start)

@@ -147,3 +147,34 @@ def test_retention_deletes_in_small_transactions(make_config):
         assert len(writes) == 3  # 500 + 500 + 200: collection can write between them
         assert monitor.store.count_items() == 0
         assert query(monitor.store.path, "SELECT COUNT(*) FROM item_sources") == [(0,)]
+
+
+def test_retention_refreshes_or_dissolves_the_clusters_of_deleted_reddit_items(make_config):
+    from monitor.store import clusters
+    from monitor.store.db import write
+
+    with open_monitor(make_config(service={"reddit_retention_days": 30}), clock=clock_at(NOW)) as monitor:
+        reddit = Source("reddit_subreddit:invented", "reddit_subreddit", "r/invented")
+        old, recent = NOW - timedelta(days=40), NOW - timedelta(days=2)
+        store_items(monitor, reddit, [reddit_post(1, old), reddit_post(2, old), reddit_post(3, recent)], NOW)
+        news = Source("feed:invented-news", "feed", "Invented news")
+        store_items(monitor, news, [
+            Item(id=f"n{n}", source_id=news.id, url=f"https://news.invented.test/{n}", title=f"Invented story {n}",
+                 text="Invented text.", published_at=recent) for n in (1, 2)], NOW)
+        db = monitor.store.db
+        with write(db):
+            # A story told by an old Reddit post (its headline), a recent one and a news item ...
+            clusters.join(db, "t3_invented3", "t3_invented1", NOW)
+            clusters.join(db, "n1", "t3_invented1", NOW)
+            # ... and one only an old Reddit post shares with a news item.
+            clusters.join(db, "n2", "t3_invented2", NOW)
+        assert query(monitor.store.path, "SELECT id, size, title FROM clusters ORDER BY id") == [
+            ("t3_invented1", 3, "Invented post 1"), ("t3_invented2", 2, "Invented post 2")]
+
+        assert monitor.maintain().pruned_reddit == 2
+
+        # The first story lost its old post: two members left, its headline now the earliest left.
+        assert query(monitor.store.path, "SELECT id, size, title FROM clusters") == [
+            ("t3_invented1", 2, "Invented story 1")]
+        assert query(monitor.store.path, "SELECT id, cluster_id FROM items ORDER BY id") == [
+            ("n1", "t3_invented1"), ("n2", None), ("t3_invented3", "t3_invented1")]
