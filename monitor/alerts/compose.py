@@ -84,7 +84,10 @@ def story_lines(rows: Iterable[ItemRow], tz: str, titles: dict[str, str] | None 
         for row in copies:
             outlets.setdefault(outlet_of(row), Link(outlet_of(row), safe_url(row.url)))
         heading = (titles or {}).get(key) or lead.title
-        title = short(strip_outlet_suffix(clean_text(heading), outlet), TITLE_MAX) or "(untitled)"
+        heading = strip_outlet_suffix(clean_text(heading), outlet)
+        if heading.startswith(outlet + " — "):  # a speech: "Member (Party) — Debate", and the member is the outlet
+            heading = heading[len(outlet) + 3:]
+        title = short(heading, TITLE_MAX) or "(untitled)"
         others = [link for name, link in outlets.items() if name != outlet]
         lines.append(StoryLine(key, title, outlet, safe_url(lead.url), lead.published_at.astimezone(local),
                                len(outlets), tuple(others[:LINKS_SHOWN])))

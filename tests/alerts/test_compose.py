@@ -40,3 +40,15 @@ def test_a_long_batch_has_a_short_ascii_subject():
                        (), (), 0, NOW) for n in range(6)]
     subject = compose(views, "Europe/London", NOW).subject
     assert subject.startswith("6 alerts: Spike: Series number 0") and len(subject) <= 160 and subject.isascii()
+
+
+def test_a_speech_names_its_member_once():
+    speech = ItemRow(id="h1", media="parliament", url="https://hansard.example/debate#c1",
+                     title="Helen Marlowe (Lab) — Online Safety Act: Children's Codes", text="Invented speech.",
+                     summary_html="", published_at=NOW, relevant=True, cluster_id=None, popularity=None,
+                     comments=None, extra={"member": "Helen Marlowe", "party": "Lab",
+                                           "attributed_to": "Helen Marlowe (Lab)"},
+                     source_name="Hansard: grooming", source_kind="hansard", feed_name=None)
+    [story] = story_lines([speech], "Europe/London")
+    assert story.outlet == "Helen Marlowe (Lab)"
+    assert story.title == "Online Safety Act: Children's Codes"
