@@ -88,3 +88,28 @@ def our_data(folder: str, name: str) -> dict[str, Any]:
     from tests.conftest import DATA
 
     return json.loads((DATA / folder / name).read_text(encoding="utf-8"))
+
+
+def kill_while_sending(smtp_server: Any, args: list[str]) -> int:
+    """Run ``monitor ARGS`` in a child process and ``kill -9`` it while the local SMTP
+    server holds its RCPT (the message is on its way, not delivered); returns its pid."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    smtp_server.stall_rcpt = 20
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
+    child = subprocess.Popen([sys.executable, "-m", "monitor", *args], cwd=REPO, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert smtp_server.rcpt_seen.wait(60), child.communicate(timeout=5)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    smtp_server.stall_rcpt = 0
+    return child.pid

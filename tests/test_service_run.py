@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from monitor.demo.reddit_api import FakeRedditAPI
 from monitor.demo.server import LocalServer, Reply, Request, static

@@ -14,6 +14,8 @@ from typing import Any, Iterable, Sequence
 
 from sqlite_utils import Database
 
+from monitor.store.db import json_object
+
 from monitor.alerts.health import Episode
 from monitor.alerts.rules import Candidate
 from monitor.store.digest import ALIVE, ItemRow, _item_rows
@@ -178,7 +180,7 @@ def open_episodes(db: Database) -> dict[str, Episode]:
             " AND b.source_id = a.source_id)"):
         if state == "recovered":
             continue
-        info = _json(detail)
+        info = json_object(detail)
         episodes[source_id] = Episode(source_id, str(info.get("name") or source_id), state,
                                       from_iso(info.get("since")), from_iso(created))  # type: ignore[arg-type]
     return episodes
@@ -220,17 +222,10 @@ _COLUMNS = ("id, kind, key, channel, rule, series, source_id, state, title, deta
             " sending_token, sent_at")
 
 
-def _json(value: str | None) -> dict[str, Any]:
-    try:
-        loaded = json.loads(value or "{}")
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
 
 def _record(row: Sequence[Any]) -> AlertRecord:
     values = list(row)
-    values[9] = _json(values[9])
+    values[9] = json_object(values[9])
     try:
         values[10] = tuple(json.loads(values[10] or "[]"))
     except ValueError:

@@ -8,11 +8,12 @@ upgrades from read to write gets SQLITE_BUSY without waiting at all).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlite_utils import Database
 
@@ -149,3 +150,12 @@ def refresh_statistics(db: Database, *, minimum_items: int = 1000) -> bool:
         return True
     except sqlite3.Error:
         return False
+
+
+def json_object(value: str | None) -> dict[str, Any]:
+    """A JSON text column (``extra``, ``detail``) as a dict; anything else is an empty dict."""
+    try:
+        loaded = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}

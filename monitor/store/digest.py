@@ -17,6 +17,8 @@ from typing import Any, Iterable, Sequence
 
 from sqlite_utils import Database
 
+from monitor.store.db import json_object
+
 from monitor.types import from_iso, media_of, to_iso
 
 Span = tuple[str, str]  # [start, end) as UTC ISO strings
@@ -149,13 +151,6 @@ def _days_cte(days: Sequence[Span]) -> tuple[str, list[str]]:
     return f"days(n, lo, hi) AS (VALUES {values})", params
 
 
-def _json(value: str | None) -> dict[str, Any]:
-    try:
-        loaded = json.loads(value or "{}")
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
 
 _ITEM_COLUMNS = """
     i.id, i.media, i.url, i.title, i.text, i.summary_html, i.published_at, i.relevant, i.cluster_id,
@@ -186,7 +181,7 @@ def _item_rows(db: Database, where: str, params: list[Any]) -> list[ItemRow]:
                 id=row[0], media=row[1], url=row[2], title=row[3], text=row[4], summary_html=row[5] or "",
                 published_at=from_iso(row[6]),  # type: ignore[arg-type]
                 relevant=None if row[7] is None else bool(row[7]), cluster_id=row[8], popularity=row[9],
-                comments=row[10], extra=_json(row[11]), source_name=row[12], source_kind=row[13],
+                comments=row[10], extra=json_object(row[11]), source_name=row[12], source_kind=row[13],
                 feed_name=row[14], topics=tuple(found.get("topic", ())),
                 platforms=tuple(found.get("platform", ())), legislation=tuple(found.get("legislation", ())),
             )
@@ -523,7 +518,7 @@ def get_record(db: Database, day: str) -> DigestRecord | None:
     if row is None:
         return None
     values = list(row)
-    values[10] = _json(values[10])
+    values[10] = json_object(values[10])
     values[19] = tuple(json.loads(values[19] or "[]"))
     return DigestRecord(*values)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,8 +11,7 @@ from monitor.app import open_monitor
 from monitor.config import load_config
 from monitor.types import utcnow
 from tests.alerts.history import History
-from tests.conftest import REPO
-from tests.helpers import rows
+from tests.helpers import kill_while_sending, rows
 
 
 def write_config(folder: Path, smtp_port: int) -> Path:
@@ -70,24 +67,13 @@ def test_kill_9_mid_send_is_resent_once_with_the_same_message_id(tmp_path, smtp_
     leaves "sending"; the next run sends the same message, exactly once."""
     path = write_config(tmp_path, smtp_server.port)
     add_story(tmp_path)
-    smtp_server.stall_rcpt = 20
-    env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
-    child = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(path), "alerts", "run"], cwd=REPO,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert smtp_server.rcpt_seen.wait(60), child.communicate(timeout=5)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    smtp_server.stall_rcpt = 0
+    killed = kill_while_sending(smtp_server, ["--config", str(path), "alerts", "run"])
     assert smtp_server.received == []
 
     with open_monitor(load_config(path)) as monitor:
         interrupted = rows(monitor, "SELECT status, message_id, sending_pid FROM alerts")
         assert len(interrupted) == 1 and interrupted[0]["status"] == "sending"
-        assert interrupted[0]["sending_pid"] == child.pid
+        assert interrupted[0]["sending_pid"] == killed
         report = monitor.run_alerts()
         assert report.created == [] and report.delivery.sent == [1]
         assert monitor.run_alerts().delivery.sent == []

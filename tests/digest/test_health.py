@@ -75,7 +75,7 @@ def test_the_reason_is_the_last_runs_note_or_the_last_error(tmp_path):
     db.store.record_run(FetchState(erred.id, last_error="login refused: check BLUESKY_APP_PASSWORD",
                                    last_error_at=now), Run("c1", erred.id, now, now, "skipped"))
     unknown = db.source("Hansard: grooming", kind="hansard", url="https://hansard.test/search", created=ADDED)
-    newcomer = db.source("Late Feed", created=now - timedelta(hours=3))
+    db.source("Late Feed", created=now - timedelta(hours=3))  # added three hours ago
     working = db.source("Gazette", created=ADDED)
     db.item(working, "An invented story", hours_ago=3, relevant=False)
     rows = source_rows(db.store.db, (to_iso(now - timedelta(days=28)), to_iso(now)))

@@ -3,8 +3,6 @@ per date, crash recovery with the same Message-ID, failures, logins, TLS and dea
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,9 +14,9 @@ import pytest
 
 from monitor.errors import DigestError
 from monitor.store.digest import get_record
-from tests.conftest import REPO
 from tests.digest.conftest import write_newsroom_config
 from tests.digest.scenario import DAY, NOW
+from tests.helpers import kill_while_sending
 
 
 def record(app, day=DAY):
@@ -132,19 +130,7 @@ def test_kill_9_mid_send_is_resent_once_with_the_same_message_id(newsroom_app, s
     with newsroom_app():  # the newsroom database, copied into tmp_path
         pass
     config = write_newsroom_config(tmp_path, smtp_server.port)
-    smtp_server.stall_rcpt = 20
-    env = {k: v for k, v in os.environ.items() if k != "MONITOR_CONFIG"}
-    child = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "digest", "--date",
-                              day.isoformat(), "--send"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-    try:
-        assert smtp_server.rcpt_seen.wait(60), child.communicate(timeout=5)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    smtp_server.stall_rcpt = 0
+    killed = kill_while_sending(smtp_server, ["--config", str(config), "digest", "--date", day.isoformat(), "--send"])
     assert smtp_server.received == []  # the message never got through
 
     from monitor.app import open_monitor
@@ -152,7 +138,7 @@ def test_kill_9_mid_send_is_resent_once_with_the_same_message_id(newsroom_app, s
 
     with open_monitor(load_config(config)) as again:
         interrupted = record(again, day)
-        assert interrupted.status == "sending" and interrupted.sending_pid == child.pid
+        assert interrupted.status == "sending" and interrupted.sending_pid == killed
         result = again.send_digest(day)
         assert again.send_digest(day).status == "already_sent"
     assert result.status == "sent" and result.resumed
