@@ -16,6 +16,7 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import logging
+import queue
 import random
 import threading
 import time
@@ -265,6 +266,11 @@ class Collection:
                     for source in polled
                 }
                 position = {future: index for index, future in enumerate(futures)}  # results in config order
+                # Each fetch reports itself done on a queue: O(1) per result, where waiting
+                # on the whole set again after every result would cost O(sources) each time.
+                finished: queue.SimpleQueue[concurrent.futures.Future[Any]] = queue.SimpleQueue()
+                for future in futures:
+                    future.add_done_callback(finished.put)
                 waiting = set(futures)
                 while waiting:
                     if stop is not None and stop.is_set():
@@ -273,7 +279,8 @@ class Collection:
                     timeout = None if ends_at is None else max(0.0, ends_at - time.monotonic())
                     if stop is not None:
                         timeout = STOP_POLL_SECONDS if timeout is None else min(timeout, STOP_POLL_SECONDS)
-                    done, waiting = concurrent.futures.wait(waiting, timeout, concurrent.futures.FIRST_COMPLETED)
+                    done = _drain(finished, timeout)
+                    waiting -= done
                     for future in sorted(done, key=position.__getitem__):
                         if stop is not None and stop.is_set():  # fetched but not stored: next start
                             waiting.add(future)
@@ -426,6 +433,19 @@ def _state_fields(changes: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown fetch-state fields from a collector: {sorted(unknown)}")
     return dict(changes)
+
+
+def _drain(finished: "queue.SimpleQueue[T]", timeout: float | None) -> set[T]:
+    """Wait up to ``timeout`` for one finished fetch, then take all that are ready."""
+    try:
+        done = {finished.get(timeout=timeout)}
+    except queue.Empty:
+        return set()
+    while True:
+        try:
+            done.add(finished.get_nowait())
+        except queue.Empty:
+            return done
 
 
 async def _in_loop(factory: Callable[[], T]) -> T:

@@ -126,6 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a client opening 25 connections at
+    # once would see SYNs dropped and retried a second later, which no real web
+    # server (backlogs of 511 and more) does to it.
+    request_queue_size = 128
     owner: "LocalServer"
 
     def handle_error(self, request: object, client_address: object) -> None:
