@@ -297,7 +297,7 @@ class Monitor:
         from monitor.alerts.engine import run_alerts
 
         report = run_alerts(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock,
-                            send=send)
+                            send=send, unavailable=self.unavailable_kinds())
         log.info("%s", report.summary())
         return report
 

@@ -24,7 +24,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Mapping
 
 from monitor.alerts import health as _health
 from monitor.alerts import rules as _rules
@@ -90,9 +90,12 @@ class AlertReport:
 
 
 def run_alerts(store: Store, config: Config, now: datetime, *, secret: Callable[[str], str | None],
-               clock: Callable[[], datetime] | None = None, send: bool = True) -> AlertReport:
+               clock: Callable[[], datetime] | None = None, send: bool = True,
+               unavailable: Mapping[str, str] | None = None) -> AlertReport:
     """Check rules, spikes and source health, record new alerts, and (with ``send``)
-    deliver everything due. Raises AlertError when ``[alerts]`` is not configured."""
+    deliver everything due. ``unavailable``: why sources of a kind cannot be collected
+    now (missing credentials), said in a never-collected source's alert. Raises
+    AlertError when ``[alerts]`` is not configured."""
     alerts = config.alerts
     if alerts is None:
         raise AlertError("alerts are not configured: add an [alerts] table to the configuration")
@@ -101,7 +104,7 @@ def run_alerts(store: Store, config: Config, now: datetime, *, secret: Callable[
     if alerts.spikes:
         check_spikes(store, alerts, now, report)
     if alerts.source_health:
-        check_health(store, config, now, report)
+        check_health(store, config, now, report, unavailable)
     if send:
         report.delivery = deliver(store, config, now, secret=secret, clock=clock)
     return report
@@ -217,9 +220,10 @@ def check_spikes(store: Store, alerts: AlertsConfig, now: datetime, report: Aler
 # --- source health --------------------------------------------------------------------------
 
 
-def check_health(store: Store, config: Config, now: datetime, report: AlertReport) -> None:
-    """One alert when a source fails for ``failing_hours``, goes (410) or falls silent;
-    one when it recovers."""
+def check_health(store: Store, config: Config, now: datetime, report: AlertReport,
+                 unavailable: Mapping[str, str] | None = None) -> None:
+    """One alert when a source fails for ``failing_hours``, goes (410), is never
+    collected or falls silent; one when it recovers."""
     from monitor.digest.build import source_problems
     from monitor.store.digest import source_rows
 
@@ -227,7 +231,8 @@ def check_health(store: Store, config: Config, now: datetime, report: AlertRepor
     assert alerts is not None
     db = store.db
     rows = source_rows(db, (to_iso(now - HEALTH_HISTORY), to_iso(now)))  # type: ignore[arg-type]
-    problems = _health.alertable(source_problems(rows, now, config.digest), now, alerts.failing_hours)
+    problems = _health.alertable(source_problems(rows, now, config.digest, unavailable), now,
+                                  alerts.failing_hours)
     with write(db):
         episodes = _sql.open_episodes(db)
         for change in _health.changes(problems, episodes, [row.id for row in rows], now):

@@ -108,3 +108,31 @@ def test_a_source_never_collected_is_alerted_with_the_reason_and_its_recovery_na
                                                             NOW - timedelta(days=2), NOW)}
     (recovered,) = health.changes({}, episode, ["reddit_subreddit:parenting"], NOW)
     assert recovered.lines == ("Recovered after never being collected for 2 days.",)
+
+
+def test_reddit_without_credentials_raises_one_never_collected_alert_naming_the_variable(
+        server: LocalServer, reddit_api, smtp_server, make_config, monkeypatch, tmp_path):
+    from tests.helpers import reddit_section
+
+    monkeypatch.delenv("REDDIT_CLIENT_ID")
+    clock = Clock(T0)
+    gazette = serve(server, "/gazette.xml", "Northshire Gazette",
+                    [Entry(DOG_GROOMING[0], DOG_GROOMING[1], "https://gazette.example/1", T0 - timedelta(hours=1))])
+    config = make_config(reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]),
+                         feeds=[{"name": "Northshire Gazette", "url": gazette}],
+                         email=smtp_server.email_config(), digest={"archive_dir": str(tmp_path / "archive")},
+                         alerts={"spikes": False})
+    with open_monitor(config, clock=clock) as monitor:
+        monitor.collect()
+        clock.advance(hours=25)  # past [digest] silent_min_hours (24)
+        first = monitor.collect(force=True).notes[-1]
+        clock.advance(hours=1)
+        second = monitor.collect(force=True).notes[-1]
+        recorded = rows(monitor, "SELECT state, title, status FROM alerts ORDER BY id")
+    assert reddit_api.api_calls() == []
+    assert first == "Alerts: 1 new (1 on source health); 1 sent in 1 message by email"
+    assert second == "Alerts: none new"
+    assert recorded == [{"state": "never", "title": "Source never collected: r/Parenting", "status": "sent"}]
+    (message,) = smtp_server.received
+    body = message.message.get_body(("plain",)).get_content()
+    assert "Why: Reddit credentials missing: REDDIT_CLIENT_ID" in body
