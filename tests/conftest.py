@@ -21,6 +21,36 @@ DATA = REPO / "tests" / "data"
 SHARED = Path(os.environ.get("MONITOR_SHARED", REPO.parent / "shared"))
 
 
+def _loopback_only(connect: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``socket.connect``/``connect_ex`` so a test can only reach this machine."""
+    import functools
+    import ipaddress
+    import socket
+
+    @functools.wraps(connect)
+    def guarded(sock: socket.socket, address: Any, *args: Any) -> Any:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            try:
+                allowed = ipaddress.ip_address(host.split("%")[0]).is_loopback
+            except ValueError:
+                allowed = host == "localhost"
+            if not allowed:
+                raise OSError(101, f"the tests never reach beyond 127.0.0.1: blocked a connection to {host}")
+        return connect(sock, address, *args)
+
+    return guarded
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test runs offline: any attempt to connect beyond loopback fails at once
+    (in this process; subprocesses get their servers' 127.0.0.1 URLs from the tests)."""
+    import socket
+
+    socket.socket.connect = _loopback_only(socket.socket.connect)  # type: ignore[method-assign]
+    socket.socket.connect_ex = _loopback_only(socket.socket.connect_ex)  # type: ignore[method-assign]
+
+
 def shared_path(*parts: str) -> Path:
     """A path inside ../shared, or skip the test saying which folder is missing."""
     path = SHARED.joinpath(*parts)

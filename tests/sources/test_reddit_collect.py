@@ -502,12 +502,21 @@ def test_refused_credentials_fail_every_reddit_source_with_one_request(reddit_ap
 
 def test_a_praw_ini_in_the_working_directory_is_never_used(reddit_api, make_config, monkeypatch, tmp_path):
     import praw.config
+    import praw.reddit
+
+    # praw's update check asks PyPI: it must stay off even when a praw.ini asks for it.
+    # (PyPI cannot be reached from the tests: the check itself is replaced by a recorder.)
+    update_checks: list[dict] = []
+    monkeypatch.setattr(praw.reddit, "UPDATE_CHECKER_MISSING", False)
+    monkeypatch.setattr(praw.reddit, "update_check", lambda **kwargs: update_checks.append(kwargs))
+    monkeypatch.setattr(praw.reddit.Reddit, "update_checked", False)
 
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "praw.ini").write_text(
         "[DEFAULT]\nusername = someone\npassword = hunter2\nrefresh_token = stolen\n"
-        "oauth_url = http://127.0.0.1:9\nreddit_url = http://127.0.0.1:9\n", encoding="utf-8")
+        "oauth_url = http://127.0.0.1:9\nreddit_url = http://127.0.0.1:9\ncheck_for_updates = true\n",
+        encoding="utf-8")
     monkeypatch.chdir(workdir)
     monkeypatch.setattr(praw.config.Config, "CONFIG", None)  # make praw read praw.ini files again
     monkeypatch.setenv("praw_username", "someone-else")
@@ -518,6 +527,7 @@ def test_a_praw_ini_in_the_working_directory_is_never_used(reddit_api, make_conf
         assert monitor.collect().results[0].new == 1
     tokens = [r for r in reddit_api.requests if r.path == "/api/v1/access_token"]
     assert [t.body for t in tokens] == [b"grant_type=client_credentials"]  # never a password grant
+    assert update_checks == []  # praw never asked PyPI for a newer version
 
 
 def test_prawcore_debug_logging_stays_off_and_secrets_stay_out_of_logs(reddit_api, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from monitor.demo.server import static
 from tests.conftest import DATA
 from tests.helpers import open_app, rows
@@ -55,3 +57,37 @@ def test_migrations_are_recorded_and_not_reapplied(make_config, tmp_path):
         assert mode == "wal"
     with open_store(config.storage.path) as store:  # reopening applies nothing twice
         assert store.db.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(names)
+
+
+def test_a_write_waits_for_another_writer_instead_of_failing_and_foreign_keys_hold(make_config):
+    """Another process writing (the service while an analyst runs sqlite-utils) makes a
+    write wait, not fail with "database is locked"; a tag for no item is refused."""
+    import sqlite3
+    import threading
+    import time
+
+    from monitor.store import open_store
+    from monitor.store.db import write
+
+    config = make_config()
+    with open_store(config.storage.path) as store:
+        other = sqlite3.connect(str(config.storage.path), isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE scratch (x)")
+        released = threading.Event()
+
+        def release_later() -> None:
+            time.sleep(1.0)
+            other.execute("COMMIT")
+            released.set()
+
+        threading.Thread(target=release_later, daemon=True).start()
+        with write(store.db):  # blocks until the other writer commits (busy_timeout), then goes on
+            store.db.execute("INSERT INTO scratch VALUES (1)")
+        assert released.is_set()
+        assert store.db.execute("SELECT COUNT(*) FROM scratch").fetchone()[0] == 1
+        other.close()
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            with write(store.db):
+                store.db.execute("INSERT INTO item_tags (item_id, kind, value, tagger_version)"
+                                 " VALUES ('no-such-item', 'platform', 'x', '1')")

@@ -91,3 +91,37 @@ def test_retag_cli_shows_progress_and_a_summary(collected, tmp_path):
     result = CliRunner().invoke(main, ["--config", str(config), "retag"])
     assert result.exit_code == 0, result.output
     assert "3 items re-tagged" in result.output and collected.tagger.version in result.output
+
+
+def test_retag_draws_a_progress_bar_on_a_terminal(collected, tmp_path):
+    """On a terminal (pseudo-terminal here) the operator sees the bar move batch by batch."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    collected.store.db.execute("UPDATE items SET tagger_version = 'old'")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{collected.store.path}"\n', encoding="utf-8")
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), "retag", "--batch", "1"],
+                              stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, timeout=120,
+                              env={**os.environ, "COLUMNS": "100"}, text=True)
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: all read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0, drawn
+    screen = drawn.decode("utf-8", "replace")
+    assert f"Re-tagging with tagger {collected.tagger.version}" in screen
+    assert "1/3" in screen and "2/3" in screen and "3/3" in screen  # redrawn after every batch
+    assert "3 items re-tagged" in done.stdout
