@@ -342,7 +342,8 @@ class Collection:
         fetched: Fetched = outcome
         if fetched.not_modified:
             new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
-                                               rng=self.rng, **_state_fields(fetched.state_changes))
+                                               rng=self.rng, interval_minutes=source.options.get("interval_minutes"),
+                                               **_state_fields(fetched.state_changes))
             run = Run(cycle_id, source.id, started, now, "not_modified", fetched.status)
             self.store.record_run(new_state, run)
             log.info("%s: not modified", source.name)
@@ -360,12 +361,14 @@ class Collection:
         failure = fetched.failure
         if failure is None:
             new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
-                                               rng=self.rng, **_state_fields(changes))
+                                               rng=self.rng, interval_minutes=source.options.get("interval_minutes"),
+                                               **_state_fields(changes))
             run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
         else:  # failed part-way: store what came before the failure, and back off
             new_state = dataclasses.replace(
                 schedule.after_failure(state, now, sched, error=str(failure), status=failure.status,
-                                       retry_after=failure.retry_after, rng=self.rng),
+                                       retry_after=failure.retry_after, rng=self.rng,
+                                       interval_minutes=source.options.get("interval_minutes")),
                 **_state_fields(changes))
             run = Run(cycle_id, source.id, started, now, "failed", failure.status, error=str(failure))
         try:
@@ -379,7 +382,8 @@ class Collection:
             stored.__cause__ = error
             log.error("%s: %s", source.name, stored)
             self.store.record_failure(
-                schedule.after_failure(state, now, sched, error=str(stored), rng=self.rng),
+                schedule.after_failure(state, now, sched, error=str(stored), rng=self.rng,
+                                       interval_minutes=source.options.get("interval_minutes")),
                 Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(stored)),
             )
             return SourceResult(source, "failed", error=str(stored), http_status=fetched.status)
@@ -415,7 +419,8 @@ class Collection:
         status = error.status if error.status is not None else status
         message = str(error)
         new_state = schedule.after_failure(state, now, self.config.schedule, error=message, status=status,
-                                           retry_after=error.retry_after, rng=self.rng)
+                                           retry_after=error.retry_after, rng=self.rng,
+                                           interval_minutes=source.options.get("interval_minutes"))
         self.store.record_failure(new_state, Run(cycle_id, source.id, started, now, "failed", status, error=message))
         if new_state.gone_at is not None:
             log.error("%s: %s; no longer polled until its URL changes", source.name, message)

@@ -95,6 +95,10 @@ def timezone_name(value: str) -> str | None:
     return None
 
 
+def _optional_positive(value: Any) -> str | None:
+    return None if value is None else positive(value)
+
+
 def check(fn: Check, **kwargs: Any) -> Any:
     """``field()`` with a validation function; the function returns a problem or None."""
     return field(metadata={"check": fn}, **kwargs)
@@ -163,6 +167,9 @@ class FeedConfig:
     name: str = check(non_empty)
     url: str = check(http_url)
     tags: tuple[str, ...] = ()
+    # This feed's own gap between polls (e.g. 240 for a weekly blog), instead of
+    # [schedule] interval_minutes; still within [schedule]'s min and max intervals.
+    interval_minutes: float | None = check(_optional_positive, default=None)
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,7 @@ class QueryConfig:
     name: str = check(non_empty)
     terms: str = check(non_empty)
     tags: tuple[str, ...] = ()
+    interval_minutes: float | None = check(_optional_positive, default=None)  # as for [[feeds]]
 
 
 def _template(value: str) -> str | None:

@@ -64,7 +64,7 @@ def test_good_config_loads_into_typed_frozen_objects(tmp_path):
 def test_unknown_key_is_named_with_its_dotted_path(tmp_path):
     text = GOOD.format(db="x.db").replace('tags = ["uk"]', 'tags = ["uk"]\nurll = "https://x.test/"')
     assert problems(tmp_path, text) == [
-        f"{tmp_path / 'config.toml'}: feeds[1].urll: unknown key (expected one of: name, tags, url)"
+        f"{tmp_path / 'config.toml'}: feeds[1].urll: unknown key (expected one of: interval_minutes, name, tags, url)"
     ]
 
 

@@ -27,14 +27,15 @@ def configured_sources(config: Config) -> list[tuple[str, Source]]:
     template = config.queries_settings.url_template
     pairs: list[tuple[str, Source]] = [
         (f"feeds[{index}].name",
-         Source(id=source_id("feed", feed.name), kind="feed", name=feed.name, url=feed.url, tags=feed.tags))
+         Source(id=source_id("feed", feed.name), kind="feed", name=feed.name, url=feed.url, tags=feed.tags,
+                options=_interval(feed.interval_minutes)))
         for index, feed in enumerate(config.feeds)
     ]
     for index, query in enumerate(config.queries):
         url = template.replace("{terms}", quote_plus(query.terms))
         pairs.append((f"queries[{index}].name",
                       Source(id=source_id("query", query.name), kind="query", name=query.name, url=url,
-                             tags=query.tags, options={"terms": query.terms})))
+                             tags=query.tags, options={"terms": query.terms, **_interval(query.interval_minutes)})))
     subreddits = len(config.reddit.subreddits)
     pairs += [(f"reddit.subreddits[{index}].name" if index < subreddits else f"reddit.searches[{index - subreddits}]",
                source) for index, source in enumerate(reddit_sources(config))]
@@ -42,6 +43,11 @@ def configured_sources(config: Config) -> list[tuple[str, Source]]:
     pairs += [(f"mastodon.hashtags[{index}]", source) for index, source in enumerate(mastodon_sources(config))]
     pairs += [(f"bluesky.searches[{index}]", source) for index, source in enumerate(bluesky_sources(config))]
     return pairs
+
+
+def _interval(minutes: float | None) -> dict[str, float]:
+    """A source's own polling interval, when its config entry sets one."""
+    return {} if minutes is None else {"interval_minutes": minutes}
 
 
 def reddit_sources(config: Config) -> list[Source]:

@@ -191,3 +191,32 @@ def test_an_unexpected_error_in_one_source_is_recorded_and_backed_off(server, ma
         assert states["feed:fine"]["failures"] == 0
         again = monitor.collect()  # the broken source backs off; the cycle no longer fails
         assert {r.source.name: r.status for r in again.results}["boom"] == "skipped"
+
+
+def test_a_source_with_its_own_interval_is_polled_less_often_than_the_rest(server, make_config):
+    from datetime import datetime, timedelta, timezone
+
+    from monitor.app import open_monitor
+
+    weekly = server.route("/weekly.xml", static(feed_with("w1")))
+    daily = server.route("/daily.xml", static(feed_with("d1")))
+    config = make_config(feeds=[{"name": "weekly blog", "url": weekly, "interval_minutes": 240},
+                                {"name": "daily paper", "url": daily}],
+                         schedule={"interval_minutes": 30, "min_interval_minutes": 10})
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)]
+    with open_monitor(config, clock=lambda: now[0]) as monitor:
+        monitor.collect(scheduled=True)
+        due = {r["source_id"]: r["next_due_at"] for r in rows(monitor, "SELECT source_id, next_due_at FROM fetch_state")}
+        assert due == {"feed:weekly-blog": "2026-12-01T13:00:00Z", "feed:daily-paper": "2026-12-01T09:30:00Z"}
+        now[0] += timedelta(hours=1)  # the service's next ticks poll only what is due
+        assert [r.status for r in monitor.collect(scheduled=True).results] == ["skipped", "not_modified"]
+    assert len(server.requests_to("/weekly.xml")) == 1 and len(server.requests_to("/daily.xml")) == 2
+
+
+def test_a_bad_interval_names_its_key(make_config):
+    import pytest
+
+    from monitor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"feeds\[0\]\.interval_minutes"):
+        make_config(feeds=[{"name": "x", "url": "https://x.test/f.xml", "interval_minutes": -5}])
