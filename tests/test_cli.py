@@ -86,6 +86,31 @@ def test_collect_prints_a_line_per_source_and_stats_shows_the_last_run(server, t
     assert "1 consecutive failure(s), backing off until" in stats.stdout
 
 
+def test_stats_shows_a_gone_source_as_gone_until_its_url_is_fixed(server, tmp_path):
+    from monitor.demo.server import Reply, static
+
+    server.route("/old-rss.xml", lambda _r: Reply(410, {}, b""))
+    server.route("/new-rss.xml", static((DATA / "feeds" / "ours_rss20.xml").read_bytes()))
+    config = write_config(tmp_path, [{"name": "Gazette", "url": server.url("/old-rss.xml")}])
+    collect = run(["--config", str(config), "collect"], tmp_path)
+    assert collect.returncode == 1 and "Gazette: HTTP 410 Gone" in collect.stdout
+
+    stats = run(["--config", str(config), "stats"], tmp_path)
+    assert stats.returncode == 0
+    lines = stats.stdout.splitlines()
+    gazette = next(i for i, line in enumerate(lines) if line.endswith("Gazette"))
+    assert lines[gazette].split()[0] == "0" and "FAILED" in lines[gazette]
+    assert re.fullmatch(r"\s+gone since \S+Z: the server answered 410; fix or remove its URL", lines[gazette + 1])
+    assert "backing off" not in stats.stdout  # gone is not a back-off: it is not polled at all
+
+    config = write_config(tmp_path, [{"name": "Gazette", "url": server.url("/new-rss.xml")}])
+    again = run(["--config", str(config), "collect"], tmp_path)
+    assert again.returncode == 0 and re.search(r"^ok\s+4 new .* Gazette$", again.stdout, re.MULTILINE), again.stdout
+    stats = run(["--config", str(config), "stats"], tmp_path)
+    assert "gone since" not in stats.stdout
+    assert len(server.requests_to("/old-rss.xml")) == 1
+
+
 def test_collect_unknown_source_is_a_one_line_error(tmp_path):
     config = write_config(tmp_path, [{"name": "Gazette", "url": "https://gazette.test/rss"}])
     result = run(["--config", str(config), "collect", "--source", "Nope"], tmp_path)

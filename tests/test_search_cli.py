@@ -68,6 +68,53 @@ def test_search_json_and_csv(camp):
     assert hostile["title"].startswith("'=HYPERLINK")  # shown as text, never run as a formula
 
 
+def titles(result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return sorted(hit["title"] for hit in json.loads(result.stdout))
+
+
+def test_search_until_takes_the_whole_day_and_combines_with_since(camp):
+    warning, court = "Police warning over Snapchat sextortion of pupils", "Snapchat sextortion case heard in court"
+    assert titles(cli(camp, "search", "snapchat", "--until", "2024-03-10", "--format", "json")) == [warning, court]
+    assert titles(cli(camp, "search", "snapchat", "--until", "2024-03-09", "--format", "json")) == [court]
+    # published 09:30 UTC that day: a time before it leaves it out
+    assert titles(cli(camp, "search", "snapchat", "--until", "2024-03-10T09:00", "--format", "json")) == [court]
+    assert titles(cli(camp, "search", "snapchat", "--since", "2024-01-01", "--until", "2024-12-31",
+                      "--format", "json")) == [warning]
+    table = cli(camp, "search", "snapchat", "--until", "2024-03-10")
+    assert table.output.startswith("2 items match 'snapchat'")
+    assert warning in table.output and "Teenage boys targeted" not in table.output
+
+
+def test_search_source_keeps_what_that_source_carried(camp):
+    wire = titles(cli(camp, "search", "snapchat", "--source", "Wirecast Agency", "--format", "json"))
+    assert wire == ["Police warning over Snapchat sextortion of pupils", "Teenage boys targeted in Snapchat sextortion wave"]
+    by_id = titles(cli(camp, "search", "snapchat", "--source", "feed:wirecast-agency", "--format", "json"))
+    assert by_id == wire
+    # an item two sources carried is found through either of them
+    carried = titles(cli(camp, "search", '"37%"', "--source", "News search: sextortion", "--format", "json"))
+    assert carried == ["Snapchat used in 37% of online grooming offences, NSPCC figures show"]
+    both = titles(cli(camp, "search", "snapchat", "--source", "Wirecast Agency", "--source", "Harbour Times",
+                      "--format", "json"))
+    assert both == sorted([*wire, "NSPCC: 37% of grooming crimes begin on Snapchat"])
+
+
+def test_search_relevant_only_leaves_out_what_the_tagger_found_irrelevant(camp):
+    everything = titles(cli(camp, "search", "roblox OR grooming", "--format", "json", "--limit", "100"))
+    relevant = titles(cli(camp, "search", "roblox OR grooming", "--relevant-only", "--format", "json",
+                          "--limit", "100"))
+    assert "Roblox update adds new avatar bundles" in everything
+    assert "Dog grooming salon opens on the high street" in everything
+    assert set(everything) - set(relevant) == {
+        "Roblox update adds new avatar bundles", "Dog grooming salon opens on the high street",
+        '=HYPERLINK("http://evil.example","click") grooming thread'}
+    assert "My son was groomed on Roblox, what do I do now?" in relevant
+    count = cli(camp, "search", "roblox OR grooming", "--relevant-only", "--count")
+    assert count.output == f"{len(relevant)}\n"
+    table = cli(camp, "search", "roblox", "--relevant-only")
+    assert "not relevant" not in table.output and "avatar bundles" not in table.output
+
+
 def test_search_errors_are_one_line_with_exit_status_1(camp):
     for args, message in [
         (["search", "37%"], 'error: cannot search for \'37%\': syntax error near "%". Put words with punctuation'),
@@ -123,6 +170,21 @@ def test_export_csv_for_spreadsheets(camp, tmp_path):
     assert nspcc["outlets"] == "Pennine Gazette; News search: sextortion"
     assert nspcc["figures"] == "37%" and nspcc["relevant"] == "1" and nspcc["source"] == "Pennine Gazette"
     assert "text" not in table[0]
+
+
+def test_export_until_takes_the_whole_day(camp, tmp_path):
+    out = tmp_path / "old.json"
+    result = cli(camp, "export", "--until", "2024-03-10", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Exported 2 items to {out}\n"
+    records = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["title"] for r in records] == ["Snapchat sextortion case heard in court",
+                                             "Police warning over Snapchat sextortion of pupils"]  # oldest first
+    lines = cli(camp, "export", "--until", "2024-03-09", "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(line)["title"] for line in lines] == ["Snapchat sextortion case heard in court"]
+    window = cli(camp, "export", "--since", "2024-01-01", "--until", "2024-03-10", "--format", "csv").stdout
+    table = list(csv.DictReader(io.StringIO(window.lstrip("\ufeff"))))
+    assert [r["title"] for r in table] == ["Police warning over Snapchat sextortion of pupils"]
 
 
 def test_export_with_a_broken_query_writes_nothing_but_the_error(camp):

@@ -130,6 +130,11 @@ def send_message(config: EmailConfig, message: EmailMessage, *, recipients: Sequ
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(context=context, timeout=config.timeout)
     else:
         smtp = smtplib.SMTP(timeout=config.timeout)
+    # The name the certificate is checked against. smtplib takes it from the constructor's
+    # host only, and the constructor is not given one (it would connect there, outside
+    # the deadline below): without this, TLS and STARTTLS fail with "check_hostname
+    # requires server_hostname".
+    smtp._host = config.host  # type: ignore[attr-defined]
     expired = threading.Event()
 
     def cut_off() -> None:

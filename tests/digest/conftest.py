@@ -34,6 +34,7 @@ class Received:
     sender: str
     recipients: list[str]
     data: bytes
+    encrypted: bool = False  # the session was under TLS when the message came
 
     @property
     def message(self) -> EmailMessage:
@@ -57,13 +58,10 @@ class SmtpServer:
                 **overrides}
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    pytest.importorskip("aiosmtpd", reason="aiosmtpd is a test dependency: pip install -e '.[test]'")
+def _serve_smtp(server: SmtpServer, **smtp_options: Any) -> Any:
+    """Start aiosmtpd on ``server.port`` recording into ``server``; returns its controller."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
-
-    server = SmtpServer(free_port())
 
     class Handler:
         async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any) -> str:
@@ -73,10 +71,11 @@ def smtp_server() -> Iterator[SmtpServer]:
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
-        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        async def handle_DATA(self, smtp: Any, _session: Any, envelope: Any) -> str:
             if server.reject:
                 return server.reject
-            server.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            server.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content,
+                                            encrypted=smtp.transport.get_extra_info("ssl_object") is not None))
             return "250 Message accepted for delivery"
 
     def authenticate(_server: Any, _session: Any, _envelope: Any, mechanism: str, data: Any) -> AuthResult:
@@ -87,12 +86,60 @@ def smtp_server() -> Iterator[SmtpServer]:
         return AuthResult(success=False)
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=server.port, authenticator=authenticate,
-                            auth_require_tls=False)
+                            **smtp_options)
     controller.start()
+    return controller
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    pytest.importorskip("aiosmtpd", reason="aiosmtpd is a test dependency: pip install -e '.[test]'")
+    server = SmtpServer(free_port())
+    controller = _serve_smtp(server, auth_require_tls=False)
     try:
         yield server
     finally:
         controller.stop()
+
+
+@dataclass
+class TlsSmtp:
+    """An SMTP server on 127.0.0.1 speaking TLS, its certificate issued by a test CA."""
+
+    server: SmtpServer
+    ca_file: Path  # the PEM of the CA that signed the server's certificate
+
+
+@pytest.fixture
+def tls_smtp(tmp_path: Path) -> Iterator[Callable[[str], TlsSmtp]]:
+    """``tls_smtp("tls")``: aiosmtpd with TLS from the first byte; ``tls_smtp("starttls")``:
+    aiosmtpd that offers STARTTLS and refuses mail before it. Each has a certificate
+    for 127.0.0.1 and localhost from a CA made for the test (trustme)."""
+    pytest.importorskip("aiosmtpd", reason="aiosmtpd is a test dependency: pip install -e '.[test]'")
+    trustme = pytest.importorskip("trustme", reason="trustme is a test dependency: pip install -e '.[test]'")
+    import ssl
+
+    controllers: list[Any] = []
+
+    def start(security: str) -> TlsSmtp:
+        ca = trustme.CA(organization_name="monitor tests CA")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        ca_file = tmp_path / f"ca-{len(controllers)}.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        server = SmtpServer(free_port())
+        if security == "tls":
+            options: dict[str, Any] = {"ssl_context": context, "auth_require_tls": False}
+        else:
+            options = {"tls_context": context, "require_starttls": True}
+        controllers.append(_serve_smtp(server, **options))
+        return TlsSmtp(server, ca_file)
+
+    try:
+        yield start
+    finally:
+        for controller in controllers:
+            controller.stop()
 
 
 def newsroom_config(folder: Path, **sections: Any) -> Config:

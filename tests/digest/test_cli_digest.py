@@ -46,6 +46,28 @@ def test_digest_builds_prints_where_it_is_and_sends_once(newsroom_app, smtp_serv
     assert len(smtp_server.received) == 1
 
 
+def test_send_force_from_the_command_line_sends_a_date_already_sent_again(newsroom_app, smtp_server, tmp_path):
+    with newsroom_app():  # the newsroom database in tmp_path
+        pass
+    config = write_newsroom_config(tmp_path, smtp_server.port)
+    day = (date.today() - timedelta(days=1)).isoformat()
+    first = run(["--config", str(config), "digest", "--date", day, "--send"])
+    assert first.returncode == 0, first.stderr
+    first_id = re.search(r"^Sent to campaigns@campaign.test; Message-ID (<\S+>)$", first.stdout, re.MULTILINE).group(1)
+
+    forced = run(["--config", str(config), "digest", "--date", day, "--send", "--force"])
+    assert forced.returncode == 0, forced.stderr
+    assert "Already sent" not in forced.stdout
+    forced_id = re.search(r"^Sent to campaigns@campaign.test; Message-ID (<\S+>)$", forced.stdout,
+                          re.MULTILINE).group(1)
+    assert forced_id != first_id  # a deliberate second copy, not one a mail server would drop as a duplicate
+    assert [r.message["Message-ID"] for r in smtp_server.received] == [first_id, forced_id]
+    assert all(r.recipients == ["campaigns@campaign.test"] for r in smtp_server.received)
+
+    after = run(["--config", str(config), "digest", "--date", day, "--send"])  # without --force: once is enough
+    assert "Already sent" in after.stdout and len(smtp_server.received) == 2
+
+
 def test_digest_options_are_checked(tmp_path):
     config = write_newsroom_config(tmp_path)
     force = run(["--config", str(config), "digest", "--force"])

@@ -181,6 +181,49 @@ def test_starttls_is_never_skipped(newsroom_app, smtp_server):
     assert smtp_server.received == []
 
 
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_the_digest_arrives_over_tls_and_starttls(newsroom_app, tls_smtp, monkeypatch, security):
+    """Both encrypted modes deliver, verifying the server's certificate against the
+    trust store (here the test CA, through OpenSSL's SSL_CERT_FILE), with the login
+    inside the encrypted session."""
+    smtp = tls_smtp(security)
+    monkeypatch.setenv("SSL_CERT_FILE", str(smtp.ca_file))
+    monkeypatch.setenv("MONITOR_SMTP_PASSWORD", "s3cret-for-tests")
+    email = smtp.server.email_config(security=security, username="monitor-bot")
+    with newsroom_app(email=email) as app:
+        result = app.send_digest()
+        assert record(app).status == "sent"
+    assert result.status == "sent"
+    (received,) = smtp.server.received
+    assert received.encrypted
+    assert received.message["Message-ID"] == result.message_id
+    assert received.message["Subject"].startswith("Online child safety briefing, Sat 28 Nov 2026")
+    assert smtp.server.logins == [("monitor-bot", "s3cret-for-tests")]
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_a_certificate_the_client_does_not_trust_stops_the_send(newsroom_app, tls_smtp, monkeypatch, tmp_path,
+                                                               security):
+    """A server whose certificate comes from a CA we do not trust (an impostor, or a
+    relay whose certificate was never set up) gets nothing: one clear error, the
+    digest stays unsent and is tried again later."""
+    trustme = pytest.importorskip("trustme")
+    smtp = tls_smtp(security)
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA(organization_name="some other CA").cert_pem.write_to_path(str(other_ca))
+    monkeypatch.setenv("SSL_CERT_FILE", str(other_ca))
+    monkeypatch.setenv("MONITOR_SMTP_PASSWORD", "s3cret-for-tests")
+    with newsroom_app(email=smtp.server.email_config(security=security, username="monitor-bot")) as app:
+        with pytest.raises(DigestError) as caught:
+            app.send_digest()
+        stored = record(app)
+    message = str(caught.value)
+    assert f"TLS with 127.0.0.1:{smtp.server.port} failed: CERTIFICATE_VERIFY_FAILED" in message
+    assert "\n" not in message
+    assert stored.status == "built" and stored.sent_at is None and "CERTIFICATE_VERIFY_FAILED" in stored.send_error
+    assert smtp.server.received == [] and smtp.server.logins == []  # not even the password went out
+
+
 def test_a_server_that_trickles_is_cut_off_at_the_deadline(newsroom_app):
     """Each line arrives within the socket timeout, but the whole send has a hard deadline."""
     listener = socket.socket()

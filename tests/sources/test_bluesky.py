@@ -296,6 +296,54 @@ def test_rate_limits_and_server_errors_fail_their_search_and_spare_the_rest(blue
         assert state.next_due_at >= now + timedelta(hours=1, minutes=55)  # RateLimit-Reset, an epoch time
 
 
+def test_a_rate_limit_with_retry_after_fails_the_search_and_waits_as_told(bluesky_api, make_config):
+    """A 429 with Retry-After (as a proxy in front of the server sends): the search
+    fails and is left alone exactly that long, even though RateLimit-Reset says sooner;
+    the other search lands."""
+    now, _posts = ours()
+    add_ours(bluesky_api)
+    soon = int(datetime.now(timezone.utc).timestamp()) + 600
+    bluesky_api.reply(SEARCH, json_reply({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, 429, {
+        "Retry-After": "5400", "RateLimit-Remaining": "0", "RateLimit-Reset": str(soon)}),
+        params={"q": "sextortion"}, times=None)
+    config = make_config(bluesky=section(bluesky_api, "sextortion", "grooming"))
+    with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
+        results = {r.source.name: r for r in monitor.collect().results}
+        limited, other = results["Bluesky search: sextortion"], results["Bluesky search: grooming"]
+        assert other.status == "ok" and other.new > 0
+        assert limited.status == "failed" and limited.http_status == 429 and limited.new == 0
+        assert limited.error == ("Bluesky rate limit (HTTP 429) for the search 'sextortion'"
+                                 " (RateLimitExceeded: Rate Limit Exceeded); retry after 5400 s")
+        state = monitor.store.state(limited.source.id)
+        assert state.failures == 1 and state.next_due_at == now + timedelta(seconds=5400)
+        again = {r.source.name: r for r in monitor.collect().results}
+        assert again["Bluesky search: sextortion"].status == "skipped"  # still waiting, as told
+    assert [s["q"] for s in bluesky_api.searches()].count("sextortion") == 1
+
+
+def test_a_search_with_no_posts_is_a_success_with_no_items(bluesky_api, make_config, caplog):
+    now, posts = ours()
+    add_ours(bluesky_api)
+    config = make_config(bluesky=section(bluesky_api, "nothing posted about this"))
+    clock = [now]
+    with caplog.at_level(logging.WARNING), open_monitor(config, clock=lambda: clock[0], tag=no_tags) as monitor:
+        (result,) = monitor.collect().results
+        assert (result.status, result.new, result.updated, result.error) == ("ok", 0, 0, None)
+        assert monitor.store.count_items() == 0
+        state = monitor.store.state(result.source.id)
+        assert state.failures == 0 and state.last_success_at == now
+        # a post that matches later still lands: the empty answer moved no cursor past it
+        match = copy.deepcopy(posts[0])
+        match["uri"] = "at://did:plc:oursinventedaaaaaaaaaaa1/app.bsky.feed.post/3nothinglater"
+        match["record"]["text"] = "Finally, nothing posted about this until now."
+        bluesky_api.add_post(match)
+        clock[0] = now + timedelta(hours=1)
+        later = monitor.collect(force=True).results[0]
+        assert (later.status, later.new) == ("ok", 1)
+    assert [s["q"] for s in bluesky_api.searches()] == ["nothing posted about this"] * 2
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 def test_a_failure_on_a_later_page_keeps_the_posts_and_the_cursor(bluesky_api, make_config):
     now, posts = ours()
     add_ours(bluesky_api)

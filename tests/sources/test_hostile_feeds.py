@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 import pytest
 
+from monitor.demo.server import static
 from monitor.errors import ParseError
 from monitor.sources.feeds import check_entities, parse_feed
 from monitor.types import Source
+from tests.conftest import DATA
+from tests.helpers import open_app, rows
 
 SOURCE = Source(id="feed:test", kind="feed", name="test", url="https://feed.test/rss")
 NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
@@ -100,3 +104,38 @@ def test_plain_text_content_is_escaped_not_trusted():
     item = parse_feed(body, {}, "https://feed.test/rss", SOURCE, NOW).items[0]
     assert "<script" not in item.summary_html
     assert "&lt;script&gt;" in item.summary_html
+
+
+def test_entity_attacks_served_over_http_fail_their_sources_and_a_good_feed_lands(server, make_config, caplog,
+                                                                                   monkeypatch):
+    """The same attacks through the real collection path: fetched from a local server,
+    each is one clear error line for its source and stores nothing, feedparser never
+    sees it, and a good feed in the same cycle is stored."""
+    import feedparser
+
+    real_parse = feedparser.parse
+
+    def guarded_parse(document, *args, **kwargs):
+        seen = document.getvalue() if hasattr(document, "getvalue") else bytes(document)
+        assert b"<!ENTITY" not in seen, "feedparser saw a document with entity declarations"
+        return real_parse(document, *args, **kwargs)
+
+    monkeypatch.setattr(feedparser, "parse", guarded_parse)
+    attacks = {"billion-laughs": BILLION_LAUGHS, "one-big-entity": BIG_ENTITY, "external-entity": EXTERNAL}
+    feeds = [{"name": name, "url": server.route(f"/{name}.xml", static(body))} for name, body in attacks.items()]
+    feeds.append({"name": "good", "url": server.route("/good.xml", static((DATA / "feeds" / "ours_rss20.xml").read_bytes()))})
+    caplog.set_level(logging.ERROR, logger="monitor")
+    with open_app(make_config, feeds=feeds) as monitor:
+        report = monitor.collect()
+        by_name = {r.source.name: r for r in report.results}
+        for name in attacks:
+            assert by_name[name].status == "failed" and by_name[name].http_status == 200
+            assert "declares XML entities" in by_name[name].error and "\n" not in by_name[name].error
+        assert by_name["good"].status == "ok" and by_name["good"].new == 4
+        stored = rows(monitor, "SELECT x.source_id, COUNT(*) AS n FROM item_sources x GROUP BY x.source_id")
+        assert stored == [{"source_id": "feed:good", "n": 4}]
+        assert monitor.store.count_items() == 4
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert sorted(m.split(":", 1)[0] for m in errors) == sorted(attacks)  # one line per attacked source
+    assert all("declares XML entities" in m and "\n" not in m for m in errors)
+    assert "/etc/passwd" not in "".join(errors) and "root:" not in "".join(errors)

@@ -267,6 +267,31 @@ def test_a_rate_limit_fails_the_source_stops_that_instance_and_spares_the_others
             assert monitor.store.state(result.source.id).next_due_at >= now + timedelta(hours=3, minutes=55)
 
 
+def test_a_rate_limit_with_retry_after_fails_the_source_and_waits_as_told(mastodon_instances, make_config):
+    """A 429 that says Retry-After (a proxy in front of the instance, or a future
+    Mastodon): the source fails and is left alone exactly that long, even though the
+    rate-limit window says sooner; the other instance lands."""
+    now, statuses = ours()
+    a, b = mastodon_instances
+    federate(mastodon_instances, statuses)
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    a.reply(f"{TAG_PREFIX}OnlineSafety", json_reply({"error": "Too many requests"}, 429, {
+        "Retry-After": "5400", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": soon}), times=None)
+    config = make_config(mastodon=section((a, "OnlineSafety"), (b, "OnlineSafety")))
+    with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
+        results = {r.source.options["instance"]: r for r in monitor.collect().results}
+        limited, other = results[a.base_url], results[b.base_url]
+        assert other.status == "ok" and other.new > 0
+        assert limited.status == "failed" and limited.http_status == 429 and limited.new == 0
+        assert limited.error == (f"Mastodon rate limit (HTTP 429) for #OnlineSafety on {a.base_url.split('//')[1]}"
+                                 " (Too many requests); retry after 5400 s")
+        state = monitor.store.state(limited.source.id)
+        assert state.failures == 1 and state.next_due_at == now + timedelta(seconds=5400)
+        again = {r.source.options["instance"]: r for r in monitor.collect().results}
+        assert again[a.base_url].status == "skipped"  # still waiting, as told
+    assert len(a.server.requests_to(f"{TAG_PREFIX}OnlineSafety")) == 1
+
+
 def test_a_server_error_part_way_keeps_what_was_read(mastodon_instances, make_config):
     now, statuses = ours()
     instance, _b = mastodon_instances

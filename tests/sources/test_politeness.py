@@ -220,3 +220,56 @@ def test_a_bad_interval_names_its_key(make_config):
 
     with pytest.raises(ConfigError, match=r"feeds\[0\]\.interval_minutes"):
         make_config(feeds=[{"name": "x", "url": "https://x.test/f.xml", "interval_minutes": -5}])
+
+
+def test_retry_after_on_a_503_sets_the_back_off_in_fetch_state(server, make_config):
+    """Retry-After is not only for 429: a server down for maintenance that says "come
+    back in two hours" is left alone for two hours, longer than our own back-off."""
+    import email.utils
+    from datetime import datetime, timedelta, timezone
+
+    from monitor.schedule import http_date
+    from monitor.types import from_iso
+
+    in_three_hours = datetime.now(timezone.utc) + timedelta(hours=3)
+    server.route("/maintenance.xml", lambda _r: Reply(503, {"Retry-After": "7200"}, b"down for maintenance"))
+    server.route("/dated.xml", lambda _r: Reply(503, {"Retry-After": email.utils.format_datetime(
+        in_three_hours, usegmt=True)}, b"back later"))
+    feeds = [{"name": "maintenance", "url": server.url("/maintenance.xml")},
+             {"name": "dated", "url": server.url("/dated.xml")},
+             {"name": "good", "url": server.route("/good.xml", static(FEED))}]
+    with open_app(make_config, feeds=feeds) as monitor:  # back-off after one failure: 30 minutes
+        report = monitor.collect()
+        status = {r.source.name: (r.status, r.http_status) for r in report.results}
+        assert status == {"maintenance": ("failed", 503), "dated": ("failed", 503), "good": ("ok", 200)}
+        states = {r["source_id"]: r for r in rows(
+            monitor, "SELECT source_id, failures, last_status, next_due_at, last_attempt_at FROM fetch_state")}
+        maintenance = states["feed:maintenance"]
+        assert maintenance["failures"] == 1 and maintenance["last_status"] == 503
+        waited = from_iso(maintenance["next_due_at"]) - from_iso(maintenance["last_attempt_at"])
+        assert waited == timedelta(seconds=7200)  # the server's wait, exactly: no jitter on top
+        dated_due = from_iso(states["feed:dated"]["next_due_at"])
+        assert abs((dated_due - http_date(email.utils.format_datetime(in_three_hours, usegmt=True))
+                    ).total_seconds()) < 5
+        again = {r.source.name: r for r in monitor.collect().results}
+        assert again["maintenance"].status == "skipped" and "backing off" in again["maintenance"].error
+        assert again["dated"].status == "skipped"
+    assert len(server.requests_to("/maintenance.xml")) == 1 and len(server.requests_to("/dated.xml")) == 1
+
+
+def test_a_gone_source_is_polled_again_once_its_configured_url_changes(server, make_config):
+    server.route("/gone.xml", lambda _r: Reply(410, {}, b""))
+    server.route("/moved-here.xml", static(FEED))
+    with open_app(make_config, feeds=[{"name": "Gazette", "url": server.url("/gone.xml")}]) as monitor:
+        assert monitor.collect().results[0].status == "failed"
+        assert monitor.collect(force=True).results[0].status == "skipped"  # gone: not polled
+        assert rows(monitor, "SELECT gone_at FROM fetch_state")[0]["gone_at"] is not None
+    with open_app(make_config, feeds=[{"name": "Gazette", "url": server.url("/gone.xml")}]) as monitor:
+        assert monitor.collect().results[0].status == "skipped"  # a restart alone changes nothing
+    # the operator fixes the URL in the config: the next cycle polls it
+    with open_app(make_config, feeds=[{"name": "Gazette", "url": server.url("/moved-here.xml")}]) as monitor:
+        result = monitor.collect().results[0]
+        assert result.status == "ok" and result.new == 4
+        state = rows(monitor, "SELECT gone_at, failures FROM fetch_state")[0]
+        assert state == {"gone_at": None, "failures": 0}
+    assert len(server.requests_to("/gone.xml")) == 1 and len(server.requests_to("/moved-here.xml")) == 1
