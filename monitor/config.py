@@ -560,6 +560,9 @@ class ServiceConfig:
     # Hours between two re-checks of recent Reddit posts for deletions upstream (which
     # are then purged here, as Reddit's terms require).
     recheck_hours: float = check(positive, default=6.0)
+    # Hard limit for one re-check's waiting for Reddit (all its requests): praw's timeout
+    # is per read, so a server trickling its answer would otherwise hold up every later job.
+    recheck_deadline_seconds: float = check(positive, default=300.0)
     # Daily maintenance (integrity check, optimise, backup, retention) at this local time.
     maintenance_time: str = check(hh_mm, default="03:30")
     timezone: str = check(timezone_name, default="Europe/London")

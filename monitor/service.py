@@ -12,9 +12,10 @@ job missed while the service was down runs when it comes back.
 Jobs that touch the database run one at a time on one worker thread (so they never
 contend for the connection or the write lock); the watchdog heartbeat has its own
 thread. Every job has ``coalesce``, ``max_instances=1`` and a hard deadline on its
-network work (``[service] cycle_deadline_seconds`` for collection, the SMTP and
-Reddit clients' own timeouts otherwise), so a hung request can never block later
-runs for long. SIGTERM/SIGINT stop scheduling, let the batch being stored finish (or
+network work (``[service] cycle_deadline_seconds`` for a collection cycle, Reddit
+comments included; ``recheck_deadline_seconds`` for the Reddit re-check; the SMTP
+and webhook clients' total deadlines for the digest and alerts), so a hung or
+trickling server can never block later runs for long. SIGTERM/SIGINT stop scheduling, let the batch being stored finish (or
 roll it back) and return within :data:`STOP_SECONDS`.
 """
 
@@ -347,7 +348,7 @@ class Service:
     def recheck_job(self) -> str | None:
         """Ask Reddit which stored posts were deleted upstream and purge them (Reddit's terms)."""
         assert self.monitor is not None
-        report = self.monitor.recheck(stop=self.stopping)
+        report = self.monitor.recheck(stop=self.stopping, deadline=self.config.service.recheck_deadline_seconds)
         if report.error and not self.stopping.is_set():
             raise JobFailed(report.error)  # logged by recheck; tried again at the next interval
         return report.summary()

@@ -269,3 +269,38 @@ def test_the_service_polls_parliament_and_social_sources_and_says_once_when_blue
     assert len(problems) == 2, problems  # the service's start-up line, and one from the first cycle
     assert "Bluesky sources are not collected; provide them and restart" in problems[0]
     assert bluesky_api.calls() == []
+
+
+def test_a_trickling_reddit_recheck_is_abandoned_at_its_deadline_and_news_goes_on(
+        server, reddit_api, make_config, caplog):
+    """praw's timeout is per read: without the re-check's own deadline, a server sending a
+    byte every half second would keep the service's one worker thread for ever."""
+    now = datetime.now(timezone.utc)
+    reddit_api.add_post(invented_reddit_post(1, now - timedelta(hours=1)))
+    reddit_api.trickle("/api/info", lasting=60.0)
+    served = {"count": 0}
+
+    def growing(_request: Request) -> Reply:  # one more story at every poll
+        served["count"] += 1
+        return Reply(200, {"Content-Type": "application/rss+xml"}, invented_rss("growing", served["count"]))
+
+    url = server.route("/growing.xml", growing)
+    config = make_config(http={"timeout": 2.0}, schedule=FAST, feeds=[{"name": "Growing", "url": url}],
+                         reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]),
+                         service={"tick_seconds": 0.2, "recheck_hours": 0.0005,  # a re-check every 1.8 s
+                                  "recheck_deadline_seconds": 1.0})
+    service = Service(config, notifier=Notifier(environ={}))
+    service.start()
+    try:
+        wait_until(lambda: reddit_api.api_calls("/api/info"), 30, "a re-check asking the trickling server")
+        polls = served["count"]
+        wait_until(lambda: served["count"] >= polls + 5, 20, "five more news polls while Reddit trickles")
+        wait_until(lambda: query(config.storage.path, "SELECT error FROM rechecks WHERE checked = 0 AND error"
+                                 " LIKE 'no answer from Reddit%'"), 20, "the abandoned re-check's record")
+    finally:
+        assert service.stop()
+    assert query(config.storage.path, "SELECT COUNT(*) FROM items WHERE media = 'news'")[0][0] >= 5
+    assert service.stats["recheck"].errors >= 1  # counted as a job error ...
+    lines = [r.getMessage() for r in caplog.records if "re-check's 1 s deadline" in r.getMessage()]
+    assert lines[0] == ("Reddit re-check stopped early: no answer from Reddit within the re-check's 1 s deadline;"
+                        " abandoned the request, the rest waits for the next re-check")  # ... with one clear line
