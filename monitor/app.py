@@ -23,6 +23,7 @@ from monitor.store import Recheck, Store, open_store
 from monitor.types import Item, Source, Tags, from_iso, utcnow
 
 if TYPE_CHECKING:
+    from monitor.alerts.deliver import DeliveryReport
     from monitor.alerts.engine import AlertReport, DryRun
     from monitor.digest.delivery import DigestResult, SendResult
     from monitor.store.alerts import AlertRecord
@@ -307,6 +308,18 @@ class Monitor:
                             send=send, unavailable=self.unavailable_kinds())
         log.info("%s", report.summary())
         return report
+
+    def deliver_alerts(self, now: datetime | None = None) -> "DeliveryReport":
+        """Deliver the alerts that are due (held ones once quiet hours are over, failed
+        ones again), without checking for new ones: the service's ``alerts`` job, so a
+        held or failed alert does not wait for a cycle that polls a source. Raises
+        AlertError without ``[alerts]``."""
+        from monitor.alerts.deliver import deliver
+        from monitor.errors import AlertError
+
+        if self.config.alerts is None:
+            raise AlertError("alerts are not configured: add an [alerts] table to the configuration")
+        return deliver(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock)
 
     def _alerts_after_cycle(self) -> str:
         """Run alerts after a cycle; a failure is one line, never the cycle's end (its items are stored)."""

@@ -539,6 +539,9 @@ class AlertsConfig:
     spikes: bool = True
     source_health: bool = True
     failing_hours: float = check(positive, default=6.0)  # a source failing this long raises an alert
+    # `monitor run` delivers due alerts this often (minutes) without waiting for a cycle that
+    # polls a source: those held for quiet hours, and deliveries that failed (retried).
+    check_minutes: float = check(positive, default=5.0)
     rules: tuple[AlertRuleConfig, ...] = ()
 
 

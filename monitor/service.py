@@ -2,7 +2,8 @@
 
 It is a thin shell: its jobs call the same :class:`monitor.app.Monitor` methods as the
 CLI (``collect``: news and everything but Reddit; ``reddit``; ``recheck``: Reddit
-deletions; ``digest``; ``maintenance``), and everything that must survive a restart
+deletions; ``digest``; ``alerts``: delivering alerts held for quiet hours or whose
+delivery failed, without waiting for a poll; ``maintenance``), and everything that must survive a restart
 lives in the database, not in the scheduler: when each source is next due
 (``fetch_state``), when Reddit was last re-checked (``rechecks``), which digest was
 built and sent (``digests``), when maintenance last ran (``maintenance_runs``). So a
@@ -153,6 +154,8 @@ class Service:
             names += ["reddit", "recheck"]
         if self.mail_ready:
             names.append("digest")
+        if self.config.alerts is not None:
+            names.append("alerts")
         return names + ["maintenance"]
 
     @property
@@ -206,6 +209,10 @@ class Service:
             scheduler.add_job(self._runner("digest", self.digest_job),
                               CronTrigger(hour=at_hour, minute=at_minute, timezone=digest.timezone),
                               id="digest", name="digest", next_run_time=now)  # a digest missed while down
+        if self.config.alerts is not None:  # held and failed alerts go out without waiting for a poll
+            scheduler.add_job(self._runner("alerts", self.alerts_job),
+                              IntervalTrigger(seconds=self.config.alerts.check_minutes * 60), id="alerts",
+                              name="alerts", next_run_time=now)
         hour, minute = (int(part) for part in cfg.maintenance_time.split(":"))
         scheduler.add_job(self._runner("maintenance", self.maintenance_job),
                           CronTrigger(hour=hour, minute=minute, timezone=cfg.timezone),
@@ -376,6 +383,19 @@ class Service:
         if result.status == "already_sent":
             return None
         return f"sent the digest for {day} to {_plural(len(result.recipients), 'recipient')}"
+
+    def alerts_job(self) -> str | None:
+        """Deliver the alerts that are due without collecting: those held for quiet hours
+        once they end, and deliveries that failed. New alerts are found by the collection
+        cycles; this only makes sure none waits for the next poll of a source."""
+        assert self.monitor is not None
+        report = self.monitor.deliver_alerts()
+        if report.failures:
+            raise JobFailed("; ".join(report.failures))  # logged by the delivery; retried at the next check
+        if not report.sent:
+            return None
+        return (f"sent {_plural(len(report.sent), 'alert')} in {_plural(len(report.messages), 'message')} by "
+                f"{' and '.join(sorted({channel for channel, _n in report.messages}))}")
 
     def maintenance_job(self) -> str | None:
         """The daily maintenance, if it has not run since its scheduled time (so once a day)."""
