@@ -300,8 +300,8 @@ class Monitor:
         """Check the alert rules against newly stored items, spikes and source health,
         record new alerts and (with ``send``) deliver every alert that is due, exactly
         once (see :mod:`monitor.alerts`). ``Monitor.collect`` calls it after each cycle;
-        the service may also call it on its own (e.g. to release alerts held for quiet
-        hours without waiting for a cycle). Raises AlertError without ``[alerts]``."""
+        the service's ``alerts`` job calls :meth:`deliver_alerts` between cycles.
+        Raises AlertError without ``[alerts]``."""
         from monitor.alerts.engine import run_alerts
 
         report = run_alerts(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock,
