@@ -8,6 +8,7 @@ import logging
 import shutil
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from monitor.store import Recheck, Store, open_store
 from monitor.types import Item, Source, Tags, from_iso, utcnow
 
 if TYPE_CHECKING:
+    from monitor.alerts.deliver import DeliveryReport
     from monitor.alerts.engine import AlertReport, DryRun
     from monitor.digest.delivery import DigestResult, SendResult
     from monitor.store.alerts import AlertRecord
@@ -242,7 +244,8 @@ class Monitor:
         Sources whose collector cannot run (Reddit without credentials) are reported
         as skipped, with one warning for all of them; the others are collected. With
         ``[reddit] comments`` on, the top-level comments of relevant new posts are
-        fetched afterwards (see :meth:`collect_comments`), noted in ``report.notes``.
+        fetched afterwards (see :meth:`collect_comments`), noted in ``report.notes``,
+        within what is left of ``cycle_deadline``: the job's network work has one bound.
         With ``[alerts]`` configured, :meth:`run_alerts` runs last whenever a source was
         polled, so an item that matches a rule is alerted in the cycle that stored it
         (one line in ``notes``); a service tick that polls nothing skips it.
@@ -258,6 +261,7 @@ class Monitor:
                 what = "Reddit" if skipped[0].kind in REDDIT_KINDS else skipped[0].kind.capitalize()
                 log.warning("%s; skipping %d %s source(s), collecting the rest", reason, len(skipped), what)
         collectors = self.collectors(sources)
+        ends_at = time.monotonic() + cycle_deadline if cycle_deadline else None
         try:
             collection = Collection(self.config, self.store, collectors, clock=self.clock, tag=self.tag,
                                     unavailable=unavailable)
@@ -270,11 +274,15 @@ class Monitor:
             if self.config.reddit.comments and reddit is not None and not names and \
                     (media is None or "reddit" in media):
                 note: str | None
-                if reddit.abandoned:  # praw is still busy with it: comments would wait for it, unbounded
+                left = None if ends_at is None else ends_at - time.monotonic()
+                if reddit.abandoned:  # praw is still busy with it: comments would only wait for it
                     note = "Reddit comments: not fetched this cycle (a Reddit request was abandoned at its deadline)"
                     log.warning("%s", note)
+                elif left is not None and left <= 0:
+                    note = "Reddit comments: not fetched this cycle (the cycle's deadline had passed)"
+                    log.warning("%s", note)
                 else:
-                    note = self.collect_comments(reddit, stop=stop)
+                    note = self.collect_comments(reddit, stop=stop, deadline=left)
                 if note:
                     report.notes.append(note)
             polled = any(r.status in ("ok", "not_modified", "failed") for r in report.results)
@@ -292,14 +300,26 @@ class Monitor:
         """Check the alert rules against newly stored items, spikes and source health,
         record new alerts and (with ``send``) deliver every alert that is due, exactly
         once (see :mod:`monitor.alerts`). ``Monitor.collect`` calls it after each cycle;
-        the service may also call it on its own (e.g. to release alerts held for quiet
-        hours without waiting for a cycle). Raises AlertError without ``[alerts]``."""
+        the service's ``alerts`` job calls :meth:`deliver_alerts` between cycles.
+        Raises AlertError without ``[alerts]``."""
         from monitor.alerts.engine import run_alerts
 
         report = run_alerts(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock,
                             send=send, unavailable=self.unavailable_kinds())
         log.info("%s", report.summary())
         return report
+
+    def deliver_alerts(self, now: datetime | None = None) -> "DeliveryReport":
+        """Deliver the alerts that are due (held ones once quiet hours are over, failed
+        ones again), without checking for new ones: the service's ``alerts`` job, so a
+        held or failed alert does not wait for a cycle that polls a source. Raises
+        AlertError without ``[alerts]``."""
+        from monitor.alerts.deliver import deliver
+        from monitor.errors import AlertError
+
+        if self.config.alerts is None:
+            raise AlertError("alerts are not configured: add an [alerts] table to the configuration")
+        return deliver(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock)
 
     def _alerts_after_cycle(self) -> str:
         """Run alerts after a cycle; a failure is one line, never the cycle's end (its items are stored)."""
@@ -325,7 +345,7 @@ class Monitor:
 
     # Reddit comments
     def collect_comments(self, collector: "RedditCollector | None" = None, *, max_posts: int = 25,
-                         stop: threading.Event | None = None) -> str | None:
+                         stop: threading.Event | None = None, deadline: float | None = None) -> str | None:
         """Fetch the top-level comments (``[reddit] comments_per_post`` of them, best
         first) of relevant Reddit posts younger than ``recheck_days`` whose comments were
         never fetched, at most ``max_posts`` posts per call, newest first. Comments are
@@ -333,8 +353,11 @@ class Monitor:
         authors hashed like posts. Relevance is the tagger's: nothing is fetched for
         untagged posts. Returns one line for the report, or None if nothing was due.
         A failure (rate limit ...) or ``stop`` being set ends this call; the rest are
-        fetched next time.
+        fetched next time. ``deadline`` (seconds) bounds the whole call's waiting for
+        Reddit: praw runs on a daemon thread, abandoned when it passes (praw's own
+        timeout is per read, so a server trickling its answer would hold it for ever).
         """
+        from monitor.sources.blocking import Abandoned, call_with_deadline
         from monitor.sources.reddit import ParentPost, parse_comments
 
         settings = self.config.reddit
@@ -351,6 +374,7 @@ class Monitor:
         by_id = {s.id: s for s in self.sources}
         posts = stored = 0
         error: str | None = None
+        ends_at = time.monotonic() + deadline if deadline is not None else None
         try:
             for post_id, source_id, title, subreddit, url in due:
                 if stop is not None and stop.is_set():
@@ -359,7 +383,15 @@ class Monitor:
                 if source is None:  # its source left the config: leave it be
                     continue
                 try:
-                    records = collector.top_comments(post_id, settings.comments_per_post)
+                    records = call_with_deadline(collector.top_comments, post_id, settings.comments_per_post,
+                                                 ends_at=ends_at, stop=stop, name="monitor-reddit-comments")
+                except Abandoned as gone:
+                    if gone.stopped:
+                        break
+                    error = (f"no answer from Reddit within the {deadline:g} s deadline; abandoned the request"
+                             " for the comments of " + post_id)
+                    log.error("Reddit comments: %s; the rest wait for the next cycle", error)
+                    break
                 except CollectorError as failure:
                     error = str(failure)
                     log.error("Reddit comments of %s: %s; the rest wait for the next cycle", post_id, failure)
@@ -379,7 +411,7 @@ class Monitor:
 
     # upstream deletions
     def recheck(self, *, on_batch: Callable[[RecheckReport], None] | None = None,
-                stop: threading.Event | None = None) -> RecheckReport:
+                stop: threading.Event | None = None, deadline: float | None = None) -> RecheckReport:
         """Ask Reddit about every stored post younger than ``reddit.recheck_days`` (100
         per request) and purge those deleted or removed upstream, keeping only their id,
         source links, times and ``deleted_at``; clear the author hash of posts whose
@@ -387,9 +419,12 @@ class Monitor:
 
         A failure part-way (rate limit, network) stops the re-check with what was done
         so far kept and reported in ``error``; so does ``stop`` being set (the service
-        stopping). Raises MonitorError when Reddit is not configured or its credentials
-        are missing.
+        stopping), and ``deadline`` (seconds for all of Reddit's answers) passing: praw
+        runs on a daemon thread, abandoned then, because its timeout is per read and a
+        server trickling its answer would otherwise hold the service's worker for ever.
+        Raises MonitorError when Reddit is not configured or its credentials are missing.
         """
+        from monitor.sources.blocking import Abandoned, call_with_deadline
         from monitor.sources.reddit import INFO_BATCH, author_gone, gone_reason
 
         if not self.config.reddit.user_agent.strip():
@@ -398,6 +433,7 @@ class Monitor:
         report = RecheckReport(since=started - timedelta(days=self.config.reddit.recheck_days))
         ids = self.store.recent_ids("reddit", report.since)  # posts (t3_) and comments (t1_)
         collector: RedditCollector | None = None
+        ends_at = time.monotonic() + deadline if deadline is not None else None
         if ids:
             collector, problem = self.reddit_collector()
             if collector is None:
@@ -410,7 +446,13 @@ class Monitor:
                 batch = ids[start:start + INFO_BATCH]
                 assert collector is not None
                 try:
-                    found = collector.lookup(batch)
+                    found = call_with_deadline(collector.lookup, batch, ends_at=ends_at, stop=stop,
+                                               name="monitor-reddit-recheck")
+                except Abandoned as gone:
+                    report.error = str(gone) if gone.stopped else (
+                        f"no answer from Reddit within the re-check's {deadline:g} s deadline; abandoned the"
+                        " request, the rest waits for the next re-check")
+                    break
                 except CollectorError as error:
                     report.error = str(error)
                     break

@@ -547,6 +547,9 @@ class AlertsConfig:
     spikes: bool = True
     source_health: bool = True
     failing_hours: float = check(positive, default=6.0)  # a source failing this long raises an alert
+    # `monitor run` delivers due alerts this often (minutes) without waiting for a cycle that
+    # polls a source: those held for quiet hours, and deliveries that failed (retried).
+    check_minutes: float = check(positive, default=5.0)
     rules: tuple[AlertRuleConfig, ...] = ()
 
 
@@ -568,6 +571,9 @@ class ServiceConfig:
     # Hours between two re-checks of recent Reddit posts for deletions upstream (which
     # are then purged here, as Reddit's terms require).
     recheck_hours: float = check(positive, default=6.0)
+    # Hard limit for one re-check's waiting for Reddit (all its requests): praw's timeout
+    # is per read, so a server trickling its answer would otherwise hold up every later job.
+    recheck_deadline_seconds: float = check(positive, default=300.0)
     # Daily maintenance (integrity check, optimise, backup, retention) at this local time.
     maintenance_time: str = check(hh_mm, default="03:30")
     timezone: str = check(timezone_name, default="Europe/London")

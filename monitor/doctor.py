@@ -346,7 +346,9 @@ def check_service(config: Config, db: Any, now: datetime) -> list[Check]:
                                                "(README, Running as a service)"))
     else:
         ended = max(from_iso(job["last_ended_at"]) or now for job in polls)
-        limit = timedelta(seconds=max(3 * cfg.tick_seconds, cfg.tick_seconds + cfg.cycle_deadline_seconds + 60))
+        # A collection check may wait behind a cycle or a re-check that runs to its deadline.
+        longest = max(cfg.cycle_deadline_seconds, cfg.recheck_deadline_seconds)
+        limit = timedelta(seconds=max(3 * cfg.tick_seconds, cfg.tick_seconds + longest + 60))
         errors = sum(job["errors"] for job in records.values())
         missed = sum(job["missed"] for job in records.values())
         failing = sorted(job["job"] for job in records.values() if job["last_status"] == "failed")

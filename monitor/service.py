@@ -2,7 +2,8 @@
 
 It is a thin shell: its jobs call the same :class:`monitor.app.Monitor` methods as the
 CLI (``collect``: news and everything but Reddit; ``reddit``; ``recheck``: Reddit
-deletions; ``digest``; ``maintenance``), and everything that must survive a restart
+deletions; ``digest``; ``alerts``: delivering alerts held for quiet hours or whose
+delivery failed, without waiting for a poll; ``maintenance``), and everything that must survive a restart
 lives in the database, not in the scheduler: when each source is next due
 (``fetch_state``), when Reddit was last re-checked (``rechecks``), which digest was
 built and sent (``digests``), when maintenance last ran (``maintenance_runs``). So a
@@ -12,9 +13,10 @@ job missed while the service was down runs when it comes back.
 Jobs that touch the database run one at a time on one worker thread (so they never
 contend for the connection or the write lock); the watchdog heartbeat has its own
 thread. Every job has ``coalesce``, ``max_instances=1`` and a hard deadline on its
-network work (``[service] cycle_deadline_seconds`` for collection, the SMTP and
-Reddit clients' own timeouts otherwise), so a hung request can never block later
-runs for long. SIGTERM/SIGINT stop scheduling, let the batch being stored finish (or
+network work (``[service] cycle_deadline_seconds`` for a collection cycle, Reddit
+comments included; ``recheck_deadline_seconds`` for the Reddit re-check; the SMTP
+and webhook clients' total deadlines for the digest and alerts), so a hung or
+trickling server can never block later runs for long. SIGTERM/SIGINT stop scheduling, let the batch being stored finish (or
 roll it back) and return within :data:`STOP_SECONDS`.
 """
 
@@ -152,6 +154,8 @@ class Service:
             names += ["reddit", "recheck"]
         if self.mail_ready:
             names.append("digest")
+        if self.config.alerts is not None:
+            names.append("alerts")
         return names + ["maintenance"]
 
     @property
@@ -205,6 +209,10 @@ class Service:
             scheduler.add_job(self._runner("digest", self.digest_job),
                               CronTrigger(hour=at_hour, minute=at_minute, timezone=digest.timezone),
                               id="digest", name="digest", next_run_time=now)  # a digest missed while down
+        if self.config.alerts is not None:  # held and failed alerts go out without waiting for a poll
+            scheduler.add_job(self._runner("alerts", self.alerts_job),
+                              IntervalTrigger(seconds=self.config.alerts.check_minutes * 60), id="alerts",
+                              name="alerts", next_run_time=now)
         hour, minute = (int(part) for part in cfg.maintenance_time.split(":"))
         scheduler.add_job(self._runner("maintenance", self.maintenance_job),
                           CronTrigger(hour=hour, minute=minute, timezone=cfg.timezone),
@@ -347,7 +355,7 @@ class Service:
     def recheck_job(self) -> str | None:
         """Ask Reddit which stored posts were deleted upstream and purge them (Reddit's terms)."""
         assert self.monitor is not None
-        report = self.monitor.recheck(stop=self.stopping)
+        report = self.monitor.recheck(stop=self.stopping, deadline=self.config.service.recheck_deadline_seconds)
         if report.error and not self.stopping.is_set():
             raise JobFailed(report.error)  # logged by recheck; tried again at the next interval
         return report.summary()
@@ -375,6 +383,19 @@ class Service:
         if result.status == "already_sent":
             return None
         return f"sent the digest for {day} to {_plural(len(result.recipients), 'recipient')}"
+
+    def alerts_job(self) -> str | None:
+        """Deliver the alerts that are due without collecting: those held for quiet hours
+        once they end, and deliveries that failed. New alerts are found by the collection
+        cycles; this only makes sure none waits for the next poll of a source."""
+        assert self.monitor is not None
+        report = self.monitor.deliver_alerts()
+        if report.failures:
+            raise JobFailed("; ".join(report.failures))  # logged by the delivery; retried at the next check
+        if not report.sent:
+            return None
+        return (f"sent {_plural(len(report.sent), 'alert')} in {_plural(len(report.messages), 'message')} by "
+                f"{' and '.join(sorted({channel for channel, _n in report.messages}))}")
 
     def maintenance_job(self) -> str | None:
         """The daily maintenance, if it has not run since its scheduled time (so once a day)."""

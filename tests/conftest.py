@@ -90,6 +90,7 @@ def reddit_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRedditAPI]:
         monkeypatch.setenv("REDDIT_CLIENT_ID", api.client_id)
         monkeypatch.setenv("REDDIT_CLIENT_SECRET", api.client_secret)
         yield api
+        api.close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ SQLite file: hung servers, long readers, restarts, the watchdog and daily jobs."
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
@@ -269,3 +270,86 @@ def test_the_service_polls_parliament_and_social_sources_and_says_once_when_blue
     assert len(problems) == 2, problems  # the service's start-up line, and one from the first cycle
     assert "Bluesky sources are not collected; provide them and restart" in problems[0]
     assert bluesky_api.calls() == []
+
+
+def test_a_trickling_reddit_recheck_is_abandoned_at_its_deadline_and_news_goes_on(
+        server, reddit_api, make_config, caplog):
+    """praw's timeout is per read: without the re-check's own deadline, a server sending a
+    byte every half second would keep the service's one worker thread for ever."""
+    now = datetime.now(timezone.utc)
+    reddit_api.add_post(invented_reddit_post(1, now - timedelta(hours=1)))
+    reddit_api.trickle("/api/info", lasting=60.0)
+    served = {"count": 0}
+
+    def growing(_request: Request) -> Reply:  # one more story at every poll
+        served["count"] += 1
+        return Reply(200, {"Content-Type": "application/rss+xml"}, invented_rss("growing", served["count"]))
+
+    url = server.route("/growing.xml", growing)
+    config = make_config(http={"timeout": 2.0}, schedule=FAST, feeds=[{"name": "Growing", "url": url}],
+                         reddit=reddit_section(reddit_api, subreddits=[{"name": "Parenting"}]),
+                         service={"tick_seconds": 0.2, "recheck_hours": 0.0005,  # a re-check every 1.8 s
+                                  "recheck_deadline_seconds": 1.0})
+    service = Service(config, notifier=Notifier(environ={}))
+    service.start()
+    try:
+        wait_until(lambda: reddit_api.api_calls("/api/info"), 30, "a re-check asking the trickling server")
+        polls = served["count"]
+        wait_until(lambda: served["count"] >= polls + 5, 20, "five more news polls while Reddit trickles")
+        wait_until(lambda: query(config.storage.path, "SELECT error FROM rechecks WHERE checked = 0 AND error"
+                                 " LIKE 'no answer from Reddit%'"), 20, "the abandoned re-check's record")
+    finally:
+        assert service.stop()
+    assert query(config.storage.path, "SELECT COUNT(*) FROM items WHERE media = 'news'")[0][0] >= 5
+    assert service.stats["recheck"].errors >= 1  # counted as a job error ...
+    lines = [r.getMessage() for r in caplog.records if "re-check's 1 s deadline" in r.getMessage()]
+    assert lines[0] == ("Reddit re-check stopped early: no answer from Reddit within the re-check's 1 s deadline;"
+                        " abandoned the request, the rest waits for the next re-check")  # ... with one clear line
+
+
+def test_runs_missed_while_a_job_is_still_running_are_logged_once_and_counted_where_the_operator_looks(
+        server, make_config, caplog):
+    """A collection cycle longer than the tick: the runs due meanwhile are skipped, not
+    queued or run alongside (``max_instances=1``), and counted: in STATUS=, in
+    ``service_jobs`` and by `monitor doctor`."""
+    busy = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    def slow(_request: Request) -> Reply:
+        with lock:
+            busy["now"] += 1
+            busy["most"] = max(busy["most"], busy["now"])
+        try:
+            threading.Event().wait(1.0)  # every poll takes a second; the tick is 0.2 s
+            return Reply(200, {"Content-Type": "application/rss+xml"}, GAZETTE)
+        finally:
+            with lock:
+                busy["now"] -= 1
+
+    caplog.set_level(logging.INFO, logger="monitor.service")
+    url = server.route("/slow.xml", slow)
+    config = make_config(schedule=FAST, service={"tick_seconds": 0.2}, feeds=[{"name": "Slow", "url": url}])
+    with NotifySocket() as notify:
+        service = Service(config, notifier=Notifier(notify.name))
+        service.start()
+        try:
+            wait_until(lambda: service.stats["collect"].runs >= 3 and service.stats["collect"].missed >= 6, 30,
+                       "three slow collection runs and the runs missed meanwhile")
+        finally:
+            assert service.stop()
+        statuses = [m["STATUS"] for m in notify.with_key("STATUS")]
+    stats = service.stats["collect"]
+    assert busy["most"] == 1  # never two collection runs at once
+    counted = [line for line in statuses if line.endswith(" missed runs") and not line.endswith(" 0 missed runs")]
+    assert counted and counted[-1].startswith("collect ") and ", 0 job errors, " in counted[-1], statuses
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("collect: still running")]
+    assert 1 <= len(said) <= stats.runs  # once per long run, not once per skipped tick
+    assert said[0] == "collect: still running, so the next run waits for it (skipped runs are counted)"
+    (missed,) = query(config.storage.path, "SELECT missed FROM service_jobs WHERE job = 'collect'")[0]
+    assert missed >= 6
+    from monitor.doctor import check_service, open_readonly
+
+    db = open_readonly(config.storage.path)
+    line = check_service(config, db, datetime.now(timezone.utc))[0].line()
+    db.conn.close()
+    assert f"0 job errors and {missed} missed runs since it started" in line, line

@@ -1,5 +1,5 @@
 """`monitor run` as a real child process against local feed servers, as systemd runs it:
-readiness, watchdog and status on a notify socket; SIGTERM; kill -9 and restart."""
+readiness, watchdog and status on a notify socket; SIGTERM and SIGINT; kill -9 and restart."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import time
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from monitor.demo.reddit_api import FakeRedditAPI
 from monitor.demo.server import LocalServer, Reply, Request, static
@@ -84,7 +86,9 @@ def test_run_collects_news_and_reddit_tells_systemd_and_stops_cleanly_on_sigterm
     assert query(db, "SELECT COUNT(*), COUNT(DISTINCT url) FROM items WHERE media = 'news'") == [(29, 29)]
 
 
-def test_sigterm_in_the_middle_of_a_slow_fetch_exits_at_once_and_leaves_the_source_due(server, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_in_the_middle_of_a_slow_fetch_exits_at_once_and_leaves_the_source_due(server, tmp_path, sig):
+    """systemd stops with SIGTERM; Ctrl-C in a terminal sends SIGINT: the same clean stop."""
     def trickle(_request: Request) -> Reply:
         def body():
             for _ in range(300):  # a 30-second answer
@@ -102,8 +106,9 @@ def test_sigterm_in_the_middle_of_a_slow_fetch_exits_at_once_and_leaves_the_sour
         process = start_run(config, tmp_path, stderr=stderr)
         wait_until(lambda: query(db, "SELECT COUNT(*) FROM items") == [(4,)], 20, "Quick's items")
         wait_until(lambda: server.requests_to("/slow.xml"), 10, "the slow fetch to start")
-        code, took = stop(process)
+        code, took = stop(process, sig)
     assert code == 0 and took < 10, (code, took, log.read_text())
+    assert f"received {sig.name}: stopping" in log.read_text()
     # The interrupted source is neither failed nor backed off: it is simply due at the next start.
     assert query(db, "SELECT status FROM runs WHERE source_id = 'feed:slow'") == []
     assert query(db, "SELECT failures FROM fetch_state WHERE source_id = 'feed:slow'") in ([], [(0,)])

@@ -59,9 +59,10 @@ def run(ctx: Context) -> None:
     """Run the service: collect on schedule and look after the database, until stopped.
 
     Polls each source when it is due (due times are kept in the database, so a
-    restart neither re-polls everything nor loses its place), runs the daily
-    maintenance (integrity check, optimise, backup, retention), and logs one line
-    per polled source. Under systemd (Type=notify) it reports readiness, feeds the
+    restart neither re-polls everything nor loses its place), re-checks Reddit for
+    deletions, sends the daily digest, delivers alerts held for quiet hours or whose
+    delivery failed ([alerts] check_minutes), runs the daily maintenance (integrity
+    check, optimise, backup, retention), and logs one line per polled source. Under systemd (Type=notify) it reports readiness, feeds the
     watchdog while it makes progress, and shows the last cycle in `systemctl
     status`. SIGTERM or Ctrl-C stops it within 10 seconds, with exit status 0.
     """

@@ -7,7 +7,7 @@ replay responses recorded from the real Reddit API. Standard library only.
 It has two layers, tried in this order for every request:
 
 1. **Scripted replies** (:meth:`FakeRedditAPI.reply`, :meth:`replay_listing`,
-   :meth:`load_cassette`): a recorded response (status, headers, body as sent by
+   :meth:`load_cassette`, and :meth:`trickle`, an answer that never ends): a recorded response (status, headers, body as sent by
    Reddit) served for a request matched on method, path (trailing ``/`` ignored) and
    the parameters that choose *what* is listed: ``q``, ``before``, ``after``, ``id``.
    The others (``limit``, ``sort``, ``t``, ``syntax``, ``restrict_sr``, ``raw_json``)
@@ -31,6 +31,8 @@ import base64
 import gzip
 import html
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -110,6 +112,7 @@ class _Script:
     params: dict[str, str] | None
     response: Recorded
     times: int | None
+    trickle: tuple[float, float] | None = None  # (seconds between bytes, for how long) of a stuck reply
 
 
 def listing(children: list[dict[str, Any]], *, after: str | None = None, before: str | None = None,
@@ -149,6 +152,7 @@ class FakeRedditAPI:
         self.removed: dict[str, str] = {}  # fullname -> "deleted" | "moderator" | "author"
         self.scripts: list[_Script] = []
         self.api_requests = 0
+        self._closed = threading.Event()  # ends trickling replies
         server.route(TOKEN_PATH, self._token)
         server.route_prefix("/", self._handle)
 
@@ -225,6 +229,24 @@ class FakeRedditAPI:
         ``params`` (None: any parameters), ``times`` times (None: always)."""
         self.scripts.append(_Script(method.upper(), _norm(path), params, response, times))
 
+    def trickle(self, path: str, *, params: dict[str, str] | None = None, times: int | None = None,
+                every: float = 0.5, lasting: float = 20.0) -> None:
+        """Answer requests to ``path`` (selected as by :meth:`reply`) as a stuck proxy
+        does: status and headers at once, then a byte of whitespace every ``every``
+        seconds for ``lasting`` seconds (or until :meth:`close`), then hang up. Every
+        read arrives within praw's timeout, so only a total deadline ends the wait
+        sooner (``lasting`` only keeps a test without one from hanging for ever)."""
+        self.scripts.append(_Script("GET", _norm(path), params, Recorded(200), times, trickle=(every, lasting)))
+
+    def close(self) -> None:
+        """Let trickling replies end (the server's threads are daemons; this frees them sooner)."""
+        self._closed.set()
+
+    def _trickling(self, every: float, lasting: float) -> Iterable[bytes]:
+        ends = time.monotonic() + lasting
+        while time.monotonic() < ends and not self._closed.wait(every):
+            yield b" "
+
     def replay_listing(self, path: str, body: bytes, *, params: dict[str, str] | None = None,
                        headers: Iterable[tuple[str, str]] = (), times: int | None = 1) -> None:
         """Serve a recorded listing body; its posts join the model (for ``/api/info``)."""
@@ -268,6 +290,8 @@ class FakeRedditAPI:
                 script.times -= 1
                 if script.times <= 0:
                     self.scripts.remove(script)
+            if script.trickle is not None:
+                return Reply(200, {"Content-Type": JSON}, self._trickling(*script.trickle))
             return script.response.to_reply()
         return None
 

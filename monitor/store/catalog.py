@@ -61,7 +61,7 @@ TABLES: dict[str, Entry] = {
     ),
     "service_jobs": Entry(
         "Service jobs",
-        "Each job of the service (collect, reddit, recheck, digest, maintenance): last start and end, status, "
+        "Each job of the service (collect, reddit, recheck, digest, alerts, maintenance): last start and end, status, "
         "error and summary, and runs, errors and missed runs since the service started.",
     ),
     "alerts": Entry(

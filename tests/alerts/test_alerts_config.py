@@ -20,6 +20,7 @@ def test_no_alerts_table_means_no_alerts_and_an_empty_one_means_the_defaults():
     assert (alerts.spike_sigma, alerts.spike_min_count, alerts.spike_window_hours, alerts.baseline_days,
             alerts.cooldown_hours, alerts.quiet_hours, alerts.channel) == (3.0, 5, 6.0, 28.0, 12.0, "", "email")
     assert alerts.webhook_url_env == "MONITOR_ALERT_WEBHOOK_URL" and alerts.rules == ()
+    assert alerts.check_minutes == 5.0  # the service's look for held and failed alerts
 
 
 def test_a_rule_takes_tag_lists_a_query_and_a_channel():
@@ -54,6 +55,8 @@ def test_a_rule_takes_tag_lists_a_query_and_a_channel():
     ({"quiet_hours": "10pm-7am"}, 'config.toml: alerts.quiet_hours: must be two times of day as "HH:MM-HH:MM"'),
     ({"quiet_hours": "07:00-07:00"}, "config.toml: alerts.quiet_hours: the start and the end must differ"),
     ({"spike_sigma": 0}, "config.toml: alerts.spike_sigma: must be greater than 0"),
+    ({"check_minutes": 0}, "config.toml: alerts.check_minutes: must be greater than 0"),
+    ({"check_minutes": "often"}, "config.toml: alerts.check_minutes: expected a number, got str 'often'"),
     ({"webhook_url_env": "https://hooks.example/T0/secret"},
      "config.toml: alerts.webhook_url_env: must be the name of an environment variable"),
     ({"spike_window_hours": 24, "baseline_days": 1},
