@@ -30,6 +30,7 @@ from monitor.tagging.resources import (
     MODEL_DIR,
     MODEL_FILE,
     Resources,
+    StatisticsWords,
     load_resources,
 )
 from monitor.tagging.stats import extract_statistics
@@ -141,7 +142,8 @@ class RelevanceDecider:
                 else:
                     high = mid
             text_start = low
-        return analyse(doc, doc.user_data.get(HITS, []), text_start, self.resources.child_protection_orgs)
+        resources = self.resources
+        return analyse(doc, doc.user_data.get(HITS, []), text_start, resources.child_protection_orgs, resources.context)
 
     def __call__(self, doc: Doc) -> Doc:
         if self.model is None or self.resources is None:
@@ -181,9 +183,17 @@ class RelevanceDecider:
 class StatisticsExtractor:
     """Adds the quoted figures to relevant items (irrelevant ones are not counted)."""
 
-    def __init__(self, nlp: Language, name: str, only_relevant: bool):
+    def __init__(self, nlp: Language, name: str, only_relevant: bool, patterns_dir: str):
+        self.nlp = nlp
         self.name = name
         self.only_relevant = only_relevant
+        self.patterns_dir = patterns_dir
+        self.words: StatisticsWords | None = None
+
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None
+    ) -> None:
+        self.words = _resources(self.nlp, self.patterns_dir).statistics
 
     def __call__(self, doc: Doc) -> Doc:
         tags: Tags | None = doc.user_data.get(TAGS)
@@ -191,7 +201,7 @@ class StatisticsExtractor:
             return doc
         start = int(doc.user_data.get(TEXT_START, 0))
         raw = doc.user_data.get(RAW)
-        statistics = extract_statistics((raw if raw is not None else doc.text)[start:])
+        statistics = extract_statistics((raw if raw is not None else doc.text)[start:], words=self.words)
         if statistics:
             from dataclasses import replace
 
@@ -224,9 +234,10 @@ def make_relevance(nlp: Language, name: str, patterns_dir: str, model_path: str,
     return RelevanceDecider(nlp, name, patterns_dir, model_path, threshold)
 
 
-@Language.factory("monitor_statistics", default_config={"only_relevant": True})
-def make_statistics(nlp: Language, name: str, only_relevant: bool) -> StatisticsExtractor:
-    return StatisticsExtractor(nlp, name, only_relevant)
+@Language.factory("monitor_statistics", default_config={"only_relevant": True, "patterns_dir": ""})
+def make_statistics(nlp: Language, name: str, only_relevant: bool, patterns_dir: str) -> StatisticsExtractor:
+    """``patterns_dir`` = "" uses the packaged ``statistics.toml``."""
+    return StatisticsExtractor(nlp, name, only_relevant, patterns_dir)
 
 
 def build_pipeline(model_path: str = "", threshold: float = -1.0, patterns_dir: str = "") -> Language:
@@ -238,7 +249,7 @@ def build_pipeline(model_path: str = "", threshold: float = -1.0, patterns_dir: 
     nlp.add_pipe(
         "monitor_relevance", config={"patterns_dir": patterns_dir, "model_path": model_path, "threshold": threshold}
     )
-    nlp.add_pipe("monitor_statistics")
+    nlp.add_pipe("monitor_statistics", config={"patterns_dir": patterns_dir})
     try:
         nlp.initialize()
     except TaggerError:
