@@ -72,6 +72,8 @@ class StatisticsWords:
     function_words: frozenset[str]
     irregular_plurals: frozenset[str]
     counted: frozenset[str]
+    of_skip: frozenset[str]
+    money_for: frozenset[str]
     months: frozenset[str]
     before_not_stat: frozenset[str]
     before_year: frozenset[str]
@@ -203,6 +205,8 @@ def load_statistics_words(patterns_dir: Path | None = None) -> StatisticsWords:
         function_words=_words(data, "function_words", name),
         irregular_plurals=_words(data, "irregular_plurals", name),
         counted=_words(data, "counted", name),
+        of_skip=_words(data, "of_skip", name),
+        money_for=_words(data, "money_for", name),
         months=_words(data, "months", name),
         before_not_stat=_words(data, "before_not_stat", name),
         before_year=_words(data, "before_year", name),

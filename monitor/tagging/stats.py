@@ -41,6 +41,7 @@ def _currency(text: str, start: int) -> tuple[str, int]:
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 _CLAUSE_END = re.compile(r"[.;:!?,()]")
+_MONEY_WORD_OF = re.compile(r"\b([A-Za-z]+)\s+of\s*$", re.IGNORECASE)  # "a fine of " before a sum
 
 
 def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
@@ -55,6 +56,39 @@ def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
 def _previous_word(text: str, start: int) -> str:
     words = _WORD.findall(text[max(0, start - 20) : start])
     return words[-1].lower() if words else ""
+
+
+def _percent_of(text: str, end: int, w: StatisticsWords) -> str | None:
+    """What a percentage is of: "37% of (all reported) cases" -> "cases", in its clause."""
+    clause = _CLAUSE_END.split(text[end : end + 80], 1)[0]
+    words = _WORD.findall(clause)
+    if not words or words[0].lower() != "of":
+        return None
+    for word in words[1:6]:
+        lower = word.lower()
+        if lower in w.of_skip or lower in w.skip or lower.endswith(("'s", "’s")):
+            continue  # "of all reported cases", "of Instagram's users"
+        if lower in w.function_words or lower in w.not_units or lower in w.months:
+            return None
+        if lower in w.counted or lower in w.irregular_plurals or (len(lower) > 2 and lower.endswith("s")):
+            return lower
+        return None  # a singular word: "37% of the time", "of one app"
+    return None
+
+
+def _money_for(text: str, begin: int, end: int, w: StatisticsWords) -> str | None:
+    """What a sum is for: "€20 million fines", "£5m in damages", "a fine of £18 million"."""
+    clause = _CLAUSE_END.split(text[end : end + 60], 1)[0]
+    for word in _WORD.findall(clause)[:3]:
+        lower = word.lower()
+        if lower in w.money_for:
+            return lower
+        if lower not in ("in", "of") and lower not in w.skip:
+            break
+    match = _MONEY_WORD_OF.search(text, max(0, begin - 40), begin)
+    if match and match.group(1).lower() in w.money_for:
+        return match.group(1).lower()
+    return None
 
 
 def extract_statistics(text: str, limit: int = 20, words: StatisticsWords | None = None) -> tuple[Statistic, ...]:
@@ -88,10 +122,13 @@ def extract_statistics(text: str, limit: int = 20, words: StatisticsWords | None
             end = match.start("scale")
         before = _previous_word(text, match.start())
         unit = ""
+        of: str | None = None
         if pct:
             unit = "%"
+            of = _percent_of(text, end, w)
         elif cur:
             unit = w.currency_symbols.get(cur, cur.upper())
+            of = _money_for(text, begin, end, w)
         else:
             if before in months or before in w.before_not_stat:
                 continue
@@ -143,7 +180,9 @@ def extract_statistics(text: str, limit: int = 20, words: StatisticsWords | None
         seen.add(key)
         if ends is None:
             ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-        found.append(Statistic(value=value, number=number, unit=unit, sentence=_sentence(text, ends, begin, end)))
+        found.append(
+            Statistic(value=value, number=number, unit=unit, sentence=_sentence(text, ends, begin, end), of=of)
+        )
         if len(found) >= limit:
             break
     return tuple(found)
