@@ -2,7 +2,7 @@
 
 ``monitor_terms``      PhraseMatchers (normalised and case-sensitive) over every term list.
 ``monitor_relevance``  rule features -> relevance score, topics, platforms, laws, orgs, why.
-``monitor_statistics`` quoted figures of relevant items.
+``monitor_statistics`` quoted figures of every item (the views and the digest show relevant ones).
 
 Term lists are data files loaded in ``initialize`` (not literals in code), so the
 pipeline is built with ``spacy.blank("en")`` and then ``nlp.initialize()``. This
@@ -181,7 +181,12 @@ class RelevanceDecider:
 
 
 class StatisticsExtractor:
-    """Adds the quoted figures to relevant items (irrelevant ones are not counted)."""
+    """Adds the quoted figures to every item (``only_relevant``: to relevant ones only).
+
+    Figures are decided for every item, like platforms and laws, so a change of
+    threshold or a re-tag never leaves an item without them; what the team sees
+    (digest, ``quoted_statistics``, saved queries, export) keeps to relevant items.
+    """
 
     def __init__(self, nlp: Language, name: str, only_relevant: bool, patterns_dir: str):
         self.nlp = nlp
@@ -234,7 +239,7 @@ def make_relevance(nlp: Language, name: str, patterns_dir: str, model_path: str,
     return RelevanceDecider(nlp, name, patterns_dir, model_path, threshold)
 
 
-@Language.factory("monitor_statistics", default_config={"only_relevant": True, "patterns_dir": ""})
+@Language.factory("monitor_statistics", default_config={"only_relevant": False, "patterns_dir": ""})
 def make_statistics(nlp: Language, name: str, only_relevant: bool, patterns_dir: str) -> StatisticsExtractor:
     """``patterns_dir`` = "" uses the packaged ``statistics.toml``."""
     return StatisticsExtractor(nlp, name, only_relevant, patterns_dir)

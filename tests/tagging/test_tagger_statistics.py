@@ -56,13 +56,14 @@ def test_sentence_is_the_one_holding_the_figure() -> None:
     assert stat.sentence == "The charity counted 5,000 reports last year."
 
 
-def test_tagger_adds_statistics_to_relevant_items_only(tagger: Any) -> None:
+def test_tagger_adds_statistics_to_every_item(tagger: Any) -> None:
     relevant = tagger.tag(
         "", "The NSPCC said 7,263 online grooming offences against children were recorded, 40% on Snapchat."
     )
     assert {s.value for s in relevant.statistics} >= {"7,263", "40%"}
+    # decided for every item, like platforms; the digest and the views show relevant items' only
     pets = tagger.tag("", "Dog grooming prices rose 12% and 3,000 groomers opened new salons.")
-    assert not pets.relevant and pets.statistics == ()
+    assert not pets.relevant and [(s.value, s.unit) for s in pets.statistics] == [("12%", "%"), ("3,000", "groomers")]
 
 
 def test_named_offence_categories_between_number_and_unit() -> None:
