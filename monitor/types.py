@@ -115,12 +115,16 @@ class Item:
 @dataclass(frozen=True)
 class Statistic:
     """A quoted figure: ``value`` as written ("37%", "1,220", "€20 million"), its number,
-    its unit ("%", "offences", "EUR"), and the sentence it was quoted in."""
+    its unit ("%", "offences", "EUR"), the sentence it was quoted in, and ``of``: what a
+    percentage or sum is of or for ("cases" in "37% of cases", "fines" in "€20 million
+    fines"), so "37%" alone is not mistaken for the figure the campaign quotes; None when
+    the text does not say (a count's unit already names what it counts)."""
 
     value: str
     number: float | None
     unit: str
     sentence: str
+    of: str | None = None
 
 
 @dataclass(frozen=True)

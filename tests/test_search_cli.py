@@ -187,6 +187,14 @@ def test_export_until_takes_the_whole_day(camp, tmp_path):
     assert [r["title"] for r in table] == ["Police warning over Snapchat sextortion of pupils"]
 
 
+def test_export_gives_figures_of_relevant_items_only(camp):
+    """The dog salon's "37%" is stored (figures of every item are) but not one to cite."""
+    result = cli(camp, "export", "--format", "jsonl")
+    rows = {r["title"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert rows["Dog grooming salon opens on the high street"]["figures"] == []
+    assert rows["Snapchat used in 37% of online grooming offences, NSPCC figures show"]["figures"] == ["37%"]
+
+
 def test_export_with_a_broken_query_writes_nothing_but_the_error(camp):
     result = cli(camp, "export", "--match", "foo(")
     assert result.exit_code == 1

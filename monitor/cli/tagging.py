@@ -54,8 +54,9 @@ def classify(model_path: str | None, threshold: float | None, batch_size: int) -
 
     Each input line is an object with "id", "title" and "text" (other fields are
     ignored). Each output line has "id", "relevant", "score", "topics" (main topic
-    first), "platforms", "legislation", "organisations", "statistics" (figures of
-    relevant items, with unit and sentence), "why" and "version".
+    first), "platforms", "legislation", "organisations", "statistics" (figures
+    quoted in the item, relevant or not: "value", "number", "unit", "of" - what a percentage or sum is of,
+    "cases" in "37% of cases" - and "sentence"), "why" and "version".
 
     A malformed line is reported on stderr with its line number and skipped; the
     other lines are still tagged, and the exit status is 1 if any line failed.

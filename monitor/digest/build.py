@@ -635,6 +635,18 @@ def platform_section(data: DigestData, config: DigestConfig, period_days: int) -
     )
 
 
+def figure_label(value: str, unit: str, of: str | None) -> str:
+    """The figure as the team would cite it: "37% of cases", "€20 million fines".
+
+    A bare "37%" is not a figure anyone can check; what it is of is part of it.
+    """
+    value = short(value, 40)
+    what = short(of or "", 30)
+    if not value or not what:
+        return value
+    return f"{value} of {what}" if unit == "%" else f"{value} {what}"
+
+
 def quoted_figures(data: DigestData, window: Window) -> tuple[list[QuotedFigure], int]:
     """Each sentence quoting figures today once, with its figures and every outlet that
     quoted it (syndicated copies quote the same sentence). Outlets only: figures in
@@ -643,7 +655,7 @@ def quoted_figures(data: DigestData, window: Window) -> tuple[list[QuotedFigure]
     grouped: dict[str, tuple[str, list[str], list[ItemRow]]] = {}
     for stat in data.statistics:
         row = items.get(stat.item_id)
-        value = short(stat.value, 40)
+        value = figure_label(stat.value, stat.unit, stat.of)
         if row is None or not value:
             continue
         sentence = short(stat.sentence, 400)

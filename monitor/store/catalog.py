@@ -32,7 +32,12 @@ TABLES: dict[str, Entry] = {
         "One row per (item, kind, value); kind is topic, platform, legislation or organisation. "
         "See tagged_items for one row per item.",
     ),
-    "item_statistics": Entry("Quoted figures", "Figures quoted in items (\"37%\", \"1,220\") with unit and sentence."),
+    "item_statistics": Entry(
+        "Quoted figures",
+        "Figures quoted in items (\"37%\", \"1,220\", \"€20 million\") with unit, what the figure is of or for "
+        "(of: \"cases\" in \"37% of cases\", \"fines\" in \"€20 million fines\"; empty when the text does not "
+        "say) and sentence. Figures of every item, relevant or not: quoted_statistics lists the relevant ones.",
+    ),
     "fetch_state": Entry(
         "Fetch state", "Per source: HTTP validators, next due time, consecutive failures and last error."
     ),
@@ -108,7 +113,9 @@ TABLES: dict[str, Entry] = {
         "Legislation mentions", "One row per (item, law) the item mentions, with its day, source and verdict."
     ),
     "quoted_statistics": Entry(
-        "Quoted statistics", "One row per figure quoted in an item, with the sentence, the outlet and the day."
+        "Quoted statistics",
+        "One row per figure quoted in a relevant item, with its unit, what it is of (\"cases\" in \"37% of "
+        "cases\"), the sentence, the outlet and the day.",
     ),
     "cluster_items": Entry(
         "Syndicated copies", "One row per copy of a syndicated story: the story, its outlet and its day."

@@ -79,6 +79,7 @@ class StatisticRow:
     number: float | None
     unit: str
     sentence: str
+    of: str | None = None  # "cases" in "37% of cases"
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ def statistics(db: Database, day: Span) -> list[StatisticRow]:
     return [
         StatisticRow(*row)
         for row in db.execute(
-            "SELECT st.item_id, st.value, st.number, st.unit, st.sentence FROM item_statistics st"
+            'SELECT st.item_id, st.value, st.number, st.unit, st.sentence, st."of" FROM item_statistics st'
             " WHERE st.item_id IN (SELECT i.id FROM items i WHERE i.relevant = 1 AND i.published_at >= ?"
             f" AND i.published_at < ? AND {ALIVE}) ORDER BY st.item_id, st.id",
             list(day),

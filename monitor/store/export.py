@@ -43,7 +43,9 @@ def export_rows(db: Database, flt: ItemFilter = ItemFilter(), *, with_text: bool
         "   LEFT JOIN sources AS os ON os.id = x.source_id WHERE x.item_id = i.id) AS outlets,"
         " i.title, i.url, i.author, i.relevant, i.score, "
         + ", ".join(_tags(kind) for kind in ("topic", "platform", "legislation", "organisation"))
-        + ", (SELECT json_group_array(st.value) FROM item_statistics AS st WHERE st.item_id = i.id) AS figures,"
+        # Figures are kept for every item, but only a relevant item's are ones to cite.
+        + ", (SELECT json_group_array(st.value) FROM item_statistics AS st WHERE st.item_id = i.id"
+        " AND i.relevant = 1) AS figures,"
         " i.cluster_id, i.popularity, i.comments"
         + (", i.text" if with_text else "")
         + f" FROM items AS i LEFT JOIN sources AS s ON s.id = i.source_id WHERE {where}"

@@ -616,3 +616,26 @@ def _reddit_comment_parent(db: Database) -> None:
         CREATE INDEX items_reddit_parent ON items(json_extract(extra, '$.parent')) WHERE media = 'reddit';
         """,
     )
+
+
+@migrations(name="0014_statistic_of")
+def _statistic_of(db: Database) -> None:
+    _execute_each(
+        db,
+        """
+        -- What a quoted figure is of or for: "cases" in "37% of cases", "fines" in "€20 million
+        -- fines"; NULL when the text does not say (a count's unit already names what it counts).
+        ALTER TABLE item_statistics ADD COLUMN "of" TEXT;
+
+        -- The view gains the column, and lists relevant items' figures only: the tagger now
+        -- extracts figures from every item, but the campaign team cites relevant ones.
+        DROP VIEW quoted_statistics;
+        CREATE VIEW quoted_statistics AS
+        SELECT st.value AS figure, st.number, st.unit, st."of", st.sentence, substr(i.published_at, 1, 10) AS day,
+               i.published_at, i.id AS item_id, i.source_id, s.name AS outlet, i.media, i.title, i.url,
+               i.relevant
+        FROM item_statistics AS st JOIN items AS i ON i.id = st.item_id
+        LEFT JOIN sources AS s ON s.id = i.source_id
+        WHERE i.deleted_at IS NULL AND i.relevant = 1;
+        """,
+    )

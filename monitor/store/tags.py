@@ -35,9 +35,9 @@ def save_tags(db: Database, item_id: str, tags: Tags, now: datetime) -> None:
         )
     if tags.statistics:
         db.conn.executemany(
-            "INSERT INTO item_statistics (item_id, value, number, unit, sentence, tagger_version)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(item_id, s.value, s.number, s.unit, s.sentence, tags.version) for s in tags.statistics],
+            'INSERT INTO item_statistics (item_id, value, number, unit, "of", sentence, tagger_version)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(item_id, s.value, s.number, s.unit, s.of, s.sentence, tags.version) for s in tags.statistics],
         )
 
 

@@ -12,16 +12,18 @@ from monitor.types import Statistic, Tags
 
 
 def statistic_to_dict(stat: Statistic) -> dict[str, Any]:
-    return {"value": stat.value, "number": stat.number, "unit": stat.unit, "sentence": stat.sentence}
+    return {"value": stat.value, "number": stat.number, "unit": stat.unit, "of": stat.of, "sentence": stat.sentence}
 
 
 def statistic_from_dict(data: Mapping[str, Any]) -> Statistic:
     number = data.get("number")
+    of = data.get("of")
     return Statistic(
         value=str(data.get("value", "")),
         number=float(number) if number is not None else None,
         unit=str(data.get("unit", "")),
         sentence=str(data.get("sentence", "")),
+        of=str(of) if of else None,
     )
 
 

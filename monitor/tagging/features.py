@@ -4,7 +4,8 @@ Pure functions over a spaCy ``Doc`` and the matcher's hits: no matching, no scor
 Co-occurrence is judged per sentence, where sentences are cut at ``.``, ``!``, ``?``
 and at the title/text boundary (cheaper than a sentencizer and good enough for
 "groom" + "sexual" in the same sentence). Context rules that the term lists cannot
-express (company vs network "Facebook", the letter "X", ages) live here.
+express (company vs network "Facebook", the letter "X", ages) live here; the words
+they look at are data (``patterns/context.toml``, :class:`ContextWords`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
+
+from monitor.tagging.resources import ContextWords, packaged_context_words
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
@@ -21,139 +24,6 @@ Hit = tuple[str, str, str, str, int, int]
 
 IN_SCOPE_LAWS = ("online_safety_act_uk", "kosa_us", "coppa_us", "eu_csam_regulation", "other")
 SENSES = ("pet", "personal", "ski", "succession", "wedding", "backlog", "primate")
-
-WORD_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-}
-# After "was 14" these make the number something other than an age.
-NOT_AGE_NEXT = {
-    "%",
-    "per",
-    "percent",
-    "million",
-    "billion",
-    "thousand",
-    "times",
-    "days",
-    "weeks",
-    "months",
-    "hours",
-    "minutes",
-    "seconds",
-    "miles",
-    "km",
-    "points",
-    "cases",
-    "people",
-    "offences",
-    ".5",
-    "to",
-    "out",
-}
-X_REJECT_PREV = {
-    "Generation",
-    "Gen",
-    "Malcolm",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Dr",
-    "Article",
-    "Chapter",
-    "Person",
-    "Company",
-    "Project",
-    "Series",
-    "Model",
-    "Day",
-    "Planet",
-    "Brand",
-    "Patient",
-    "Victim",
-    "Child",
-    "Boy",
-    "Girl",
-    "Woman",
-    "Man",
-    "Mister",
-    "Space",
-    "Windows",
-    "Mac",
-    "OS",
-    "Apple",
-    "iPhone",
-    "Xbox",
-    "Pixel",
-}
-X_REJECT_NEXT = {"Factor", "Games", "Corp", "Corp.", "Ltd", "Men", "Files", "Prize", "Æ", "Pro", "Series", "-", "–"}
-X_OK_PREV = {"on", "via", "onto", "from", "to", "platform", "app", "site", "and", "or", "/"}
-# "a signal", "traffic signal": the common noun, even when capitalised in a heading.
-COMMON_NOUN_PREV = {
-    "a",
-    "an",
-    "traffic",
-    "radio",
-    "wifi",
-    "wi-fi",
-    "mobile",
-    "phone",
-    "strong",
-    "weak",
-    "clear",
-    "warning",
-    "distress",
-    "no",
-    "any",
-    "every",
-    "railway",
-    "rail",
-    "turn",
-}
-NETWORK_PREV = {
-    "on",
-    "via",
-    "onto",
-    "using",
-    "use",
-    "uses",
-    "used",
-    "joined",
-    "join",
-    "site",
-    "network",
-    "app",
-    "platform",
-    "owns",
-    "own",
-    "of",
-    "a",
-    "his",
-    "her",
-    "their",
-    "my",
-    "your",
-    "open",
-}
-
 
 @dataclass
 class Analysis:
@@ -230,14 +100,16 @@ class _Sentences:
         return bisect_right(self.starts, i) - 1
 
 
-def _number(text: str) -> int | None:
+def _number(text: str, words: ContextWords) -> int | None:
     text = text.lower().replace(",", "")
     if text.isdigit():
         return int(text)
-    return WORD_NUMBERS.get(text)
+    return words.word_numbers.get(text)
 
 
-def _ages(doc: Doc, anchors: list[tuple[int, int]], phrases: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+def _ages(
+    doc: Doc, anchors: list[tuple[int, int]], phrases: list[tuple[int, int]], words: ContextWords
+) -> tuple[list[int], list[int]]:
     """Token positions of ages under 18 and of adult ages ("26-year-old")."""
     child: list[int] = []
     adult: list[int] = []
@@ -245,20 +117,20 @@ def _ages(doc: Doc, anchors: list[tuple[int, int]], phrases: list[tuple[int, int
     for start, end in anchors:
         first = doc[start].lower_
         value: int | None = None
-        if first in ("aged", "age", "ages"):
+        if first in words.age_before_number:
             if end < n:
-                value = _number(doc[end].text)
+                value = _number(doc[end].text, words)
         else:  # "year-old", "years old": the number comes before
             j = start - 1
             if j >= 0 and doc[j].text in ("-", "–"):
                 j -= 1
             if j >= 0:
-                value = _number(doc[j].text)
+                value = _number(doc[j].text, words)
         if value is None:
             continue
         (child if value < 18 else adult).append(start)
     for start, end in phrases:
-        if end < n and (doc[end].text.lower() in NOT_AGE_NEXT or doc[end].like_num):
+        if end < n and (doc[end].text.lower() in words.not_age_next or doc[end].like_num):
             continue
         child.append(start)
     return child, adult
@@ -276,13 +148,22 @@ def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozenset[str]) -> Analysis:
+def analyse(
+    doc: Doc,
+    hits: list[Hit],
+    text_start: int,
+    child_protection: frozenset[str],
+    words: ContextWords | None = None,
+) -> Analysis:
     """Turn the matcher's hits on ``doc`` into features, evidence and entity tags.
 
     ``text_start`` is the first token of the item's text (tokens before it are the
     title): platforms and laws are tagged from the text only, as the labelling
-    conventions require, while relevance features use title and text.
+    conventions require, while relevance features use title and text. ``words`` are the
+    context rules' word lists (default: the packaged ``context.toml``).
     """
+    if words is None:
+        words = packaged_context_words()
     sentence = _Sentences([0, text_start] + [h[5] for h in hits if h[1] == "SENT_END"])
     starts = sentence.starts
     concept: dict[str, list[tuple[int, int]]] = {}
@@ -339,13 +220,13 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         if not rule:
             pass
         elif rule == "needs_context":
-            if nxt is not None and nxt.text in X_REJECT_NEXT:
+            if nxt is not None and nxt.text in words.x_reject_next:
                 continue
-            if prev is not None and (prev.text in X_REJECT_PREV):
+            if prev is not None and (prev.text in words.x_reject_prev):
                 continue
             ok = (
                 prev is not None
-                and prev.lower_ in X_OK_PREV
+                and prev.lower_ in words.x_ok_prev
                 and not (prev.lower_ in ("and", "or") and not any(0 < start - p <= 4 for p in platform_positions))
             )
             ok = ok or (nxt is not None and nxt.text in ("'s", "’s"))
@@ -354,7 +235,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             if not ok:
                 continue
         elif rule == "company_sense" and end - start == 1:
-            network = prev is not None and prev.lower_ in NETWORK_PREV
+            network = prev is not None and prev.lower_ in words.network_prev
             if not network and any(
                 end <= p <= end + 3
                 and sentence(p) == sentence(start)
@@ -364,7 +245,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             ):
                 continue  # "Facebook said ...": the company, not the network
         elif rule == "proper_noun":
-            if prev is not None and prev.lower_ in COMMON_NOUN_PREV:
+            if prev is not None and prev.lower_ in words.common_noun_prev:
                 continue
             if prev is not None and not at_sentence_start and prev.is_title and start - 1 not in platform_positions:
                 continue
@@ -374,7 +255,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
             if (
                 nxt is not None
                 and nxt.text in ("-", "–")
-                and (end + 1 >= n or doc[end + 1].lower_ not in ("owned", "backed", "run", "operated"))
+                and (end + 1 >= n or doc[end + 1].lower_ not in words.meta_hyphen_ok_next)
             ):
                 continue
         elif rule == "not_australian":
@@ -409,7 +290,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
         while (
             left > text_start and start - left < 3 and doc[left - 1].is_title and sentence(left - 1) == sentence(start)
         ):
-            if doc[left - 1].text in ("The", "A", "An", "Police", "Said", "By", "Says"):
+            if doc[left - 1].text in words.police_not_name:
                 break
             left -= 1
         if left < start:
@@ -428,7 +309,7 @@ def analyse(doc: Doc, hits: list[Hit], text_start: int, child_protection: frozen
 
     # --- concepts -----------------------------------------------------------------
     if "AGE_ANCHOR" in concept or "AGE_PHRASE" in concept:
-        child_ages, _adult_ages = _ages(doc, pos("AGE_ANCHOR"), pos("AGE_PHRASE"))
+        child_ages, _adult_ages = _ages(doc, pos("AGE_ANCHOR"), pos("AGE_PHRASE"), words)
     else:
         child_ages, _adult_ages = [], []
     child_positions = [s for s, _ in pos("CHILD")] + child_ages

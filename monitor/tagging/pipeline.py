@@ -2,7 +2,7 @@
 
 ``monitor_terms``      PhraseMatchers (normalised and case-sensitive) over every term list.
 ``monitor_relevance``  rule features -> relevance score, topics, platforms, laws, orgs, why.
-``monitor_statistics`` quoted figures of relevant items.
+``monitor_statistics`` quoted figures of every item (the views and the digest show relevant ones).
 
 Term lists are data files loaded in ``initialize`` (not literals in code), so the
 pipeline is built with ``spacy.blank("en")`` and then ``nlp.initialize()``. This
@@ -30,6 +30,7 @@ from monitor.tagging.resources import (
     MODEL_DIR,
     MODEL_FILE,
     Resources,
+    StatisticsWords,
     load_resources,
 )
 from monitor.tagging.stats import extract_statistics
@@ -141,7 +142,8 @@ class RelevanceDecider:
                 else:
                     high = mid
             text_start = low
-        return analyse(doc, doc.user_data.get(HITS, []), text_start, self.resources.child_protection_orgs)
+        resources = self.resources
+        return analyse(doc, doc.user_data.get(HITS, []), text_start, resources.child_protection_orgs, resources.context)
 
     def __call__(self, doc: Doc) -> Doc:
         if self.model is None or self.resources is None:
@@ -179,11 +181,24 @@ class RelevanceDecider:
 
 
 class StatisticsExtractor:
-    """Adds the quoted figures to relevant items (irrelevant ones are not counted)."""
+    """Adds the quoted figures to every item (``only_relevant``: to relevant ones only).
 
-    def __init__(self, nlp: Language, name: str, only_relevant: bool):
+    Figures are decided for every item, like platforms and laws, so a change of
+    threshold or a re-tag never leaves an item without them; what the team sees
+    (digest, ``quoted_statistics``, saved queries, export) keeps to relevant items.
+    """
+
+    def __init__(self, nlp: Language, name: str, only_relevant: bool, patterns_dir: str):
+        self.nlp = nlp
         self.name = name
         self.only_relevant = only_relevant
+        self.patterns_dir = patterns_dir
+        self.words: StatisticsWords | None = None
+
+    def initialize(
+        self, get_examples: Callable[[], Iterable[Any]] | None = None, *, nlp: Language | None = None
+    ) -> None:
+        self.words = _resources(self.nlp, self.patterns_dir).statistics
 
     def __call__(self, doc: Doc) -> Doc:
         tags: Tags | None = doc.user_data.get(TAGS)
@@ -191,7 +206,7 @@ class StatisticsExtractor:
             return doc
         start = int(doc.user_data.get(TEXT_START, 0))
         raw = doc.user_data.get(RAW)
-        statistics = extract_statistics((raw if raw is not None else doc.text)[start:])
+        statistics = extract_statistics((raw if raw is not None else doc.text)[start:], words=self.words)
         if statistics:
             from dataclasses import replace
 
@@ -224,9 +239,10 @@ def make_relevance(nlp: Language, name: str, patterns_dir: str, model_path: str,
     return RelevanceDecider(nlp, name, patterns_dir, model_path, threshold)
 
 
-@Language.factory("monitor_statistics", default_config={"only_relevant": True})
-def make_statistics(nlp: Language, name: str, only_relevant: bool) -> StatisticsExtractor:
-    return StatisticsExtractor(nlp, name, only_relevant)
+@Language.factory("monitor_statistics", default_config={"only_relevant": False, "patterns_dir": ""})
+def make_statistics(nlp: Language, name: str, only_relevant: bool, patterns_dir: str) -> StatisticsExtractor:
+    """``patterns_dir`` = "" uses the packaged ``statistics.toml``."""
+    return StatisticsExtractor(nlp, name, only_relevant, patterns_dir)
 
 
 def build_pipeline(model_path: str = "", threshold: float = -1.0, patterns_dir: str = "") -> Language:
@@ -238,7 +254,7 @@ def build_pipeline(model_path: str = "", threshold: float = -1.0, patterns_dir: 
     nlp.add_pipe(
         "monitor_relevance", config={"patterns_dir": patterns_dir, "model_path": model_path, "threshold": threshold}
     )
-    nlp.add_pipe("monitor_statistics")
+    nlp.add_pipe("monitor_statistics", config={"patterns_dir": patterns_dir})
     try:
         nlp.initialize()
     except TaggerError:

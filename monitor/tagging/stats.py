@@ -3,7 +3,8 @@
 One compiled regular expression over the plain text finds candidate numbers (much
 cheaper than a token Matcher with REGEX predicates); the words after a number decide
 its unit. Years, dates, ages, durations, article and category numbers are not
-statistics and are skipped.
+statistics and are skipped. The word lists are data (``patterns/statistics.toml``,
+:class:`StatisticsWords`); only the shape of a number is written here.
 """
 
 from __future__ import annotations
@@ -11,22 +12,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
+from monitor.tagging.resources import StatisticsWords, packaged_statistics_words
 from monitor.types import Statistic
-
-_CURRENCY_SYMBOLS = {
-    "£": "GBP",
-    "€": "EUR",
-    "$": "USD",
-    "us$": "USD",
-    "usd": "USD",
-    "gbp": "GBP",
-    "eur": "EUR",
-    "a$": "AUD",
-    "au$": "AUD",
-    "c$": "CAD",
-}
-_CURRENCY_WORDS = {"pounds": "GBP", "euros": "EUR", "dollars": "USD"}
-_SCALE = {"million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9, "thousand": 1e3, "k": 1e3}
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # Starts with the digits so the engine skips non-digit positions quickly; the currency
@@ -53,205 +40,8 @@ def _currency(text: str, start: int) -> tuple[str, int]:
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
-
-# Words that can sit between a number and its unit: "7,263 online grooming offences".
-_SKIP = {
-    "online",
-    "recorded",
-    "reported",
-    "more",
-    "new",
-    "such",
-    "actionable",
-    "registered",
-    "active",
-    "daily",
-    "average",
-    "child",
-    "children's",
-    "sexual",
-    "abuse",
-    "image",
-    "grooming",
-    "unique",
-    "individual",
-    "separate",
-    "suspected",
-    "confirmed",
-    "other",
-    "different",
-    "global",
-    "uk",
-    "us",
-    "of",
-    "the",
-    "these",
-    "those",
-    "known",
-    "criminal",
-    "total",
-    "young",
-    "teenage",
-    "monthly",
-    "million",
-    "billion",
-    "thousand",
-    "sextortion",
-    "related",
-    "abuse-related",
-    "internet",
-    "police",
-    "indecent",
-    "fake",
-    "coordinated",
-    "co-ordinated",
-}
-_NOT_UNITS = {
-    "years",
-    "year",
-    "months",
-    "month",
-    "weeks",
-    "week",
-    "days",
-    "day",
-    "hours",
-    "hour",
-    "minutes",
-    "minute",
-    "seconds",
-    "am",
-    "pm",
-    "and",
-    "or",
-    "to",
-    "in",
-    "on",
-    "at",
-    "by",
-    "for",
-    "from",
-    "with",
-    "was",
-    "were",
-    "is",
-    "are",
-    "has",
-    "have",
-    "had",
-    "a",
-    "an",
-    "it",
-    "that",
-    "which",
-    "who",
-    "when",
-    "per",
-    "times",
-    "out",
-    "members",
-    "recommendations",
-    "counts",
-    "volumes",
-    "pages",
-    "page",
-    "decades",
-    "inches",
-    "miles",
-}
-# Things the campaign counts; found up to eight words after a number.
-_COUNTED = {
-    "offences", "offenses", "crimes", "cases", "reports", "referrals", "images", "videos", "webpages", "urls",
-    "victims", "children", "arrests", "convictions", "accounts", "incidents", "charges", "prosecutions",
-}
 _CLAUSE_END = re.compile(r"[.;:!?,()]")
-_FUNCTION_WORDS = {
-    "this",
-    "thus",
-    "his",
-    "hers",
-    "its",
-    "ours",
-    "yours",
-    "theirs",
-    "was",
-    "has",
-    "does",
-    "goes",
-    "as",
-    "us",
-    "across",
-    "less",
-    "unless",
-    "plus",
-    "always",
-    "perhaps",
-    "besides",
-    "towards",
-    "afterwards",
-    "whereas",
-    "news",
-    "various",
-    "previous",
-    "serious",
-    "famous",
-    "nervous",
-    "obvious",
-    "numerous",
-    "miles",
-    "times",
-}
-_MONTHS = {
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-}
-_BEFORE_NOT_STAT = {
-    "article",
-    "articles",
-    "category",
-    "section",
-    "clause",
-    "chapter",
-    "schedule",
-    "phase",
-    "tier",
-    "level",
-    "page",
-    "part",
-    "rule",
-    "no",
-    "number",
-    "version",
-    "volume",
-    "ages",
-    "aged",
-    "age",
-    "under",
-    "covid-",
-    "top",
-}
+_MONEY_WORD_OF = re.compile(r"\b([A-Za-z]+)\s+of\s*$", re.IGNORECASE)  # "a fine of " before a sum
 
 
 def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
@@ -268,8 +58,46 @@ def _previous_word(text: str, start: int) -> str:
     return words[-1].lower() if words else ""
 
 
-def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
-    """Every quoted figure in ``text`` with its unit and the sentence it stands in."""
+def _percent_of(text: str, end: int, w: StatisticsWords) -> str | None:
+    """What a percentage is of: "37% of (all reported) cases" -> "cases", in its clause."""
+    clause = _CLAUSE_END.split(text[end : end + 80], 1)[0]
+    words = _WORD.findall(clause)
+    if not words or words[0].lower() != "of":
+        return None
+    for word in words[1:6]:
+        lower = word.lower()
+        if lower in w.of_skip or lower in w.skip or lower.endswith(("'s", "’s")):
+            continue  # "of all reported cases", "of Instagram's users"
+        if lower in w.function_words or lower in w.not_units or lower in w.months:
+            return None
+        if lower in w.counted or lower in w.irregular_plurals or (len(lower) > 2 and lower.endswith("s")):
+            return lower
+        return None  # a singular word: "37% of the time", "of one app"
+    return None
+
+
+def _money_for(text: str, begin: int, end: int, w: StatisticsWords) -> str | None:
+    """What a sum is for: "€20 million fines", "£5m in damages", "a fine of £18 million"."""
+    clause = _CLAUSE_END.split(text[end : end + 60], 1)[0]
+    for word in _WORD.findall(clause)[:3]:
+        lower = word.lower()
+        if lower in w.money_for:
+            return lower
+        if lower not in ("in", "of") and lower not in w.skip:
+            break
+    match = _MONEY_WORD_OF.search(text, max(0, begin - 40), begin)
+    if match and match.group(1).lower() in w.money_for:
+        return match.group(1).lower()
+    return None
+
+
+def extract_statistics(text: str, limit: int = 20, words: StatisticsWords | None = None) -> tuple[Statistic, ...]:
+    """Every quoted figure in ``text`` with its unit and the sentence it stands in.
+
+    ``words`` are the unit word lists (default: the packaged ``statistics.toml``).
+    """
+    w = words if words is not None else packaged_statistics_words()
+    months, skip, not_units, function_words = w.months, w.skip, w.not_units, w.function_words
     found: list[Statistic] = []
     seen: set[tuple[str, str]] = set()
     ends: list[int] | None = None
@@ -288,22 +116,25 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
             if scale in ("m", "k", "b") and not cur:
                 scale = ""  # "5m" could be metres; only trust single letters after a currency
             else:
-                number *= _SCALE[scale]
+                number *= w.scale[scale]
         end = match.end()
         if not scale and match.group("scale"):
             end = match.start("scale")
         before = _previous_word(text, match.start())
         unit = ""
+        of: str | None = None
         if pct:
             unit = "%"
+            of = _percent_of(text, end, w)
         elif cur:
-            unit = _CURRENCY_SYMBOLS.get(cur, cur.upper())
+            unit = w.currency_symbols.get(cur, cur.upper())
+            of = _money_for(text, begin, end, w)
         else:
-            if before in _MONTHS or before in _BEFORE_NOT_STAT:
+            if before in months or before in w.before_not_stat:
                 continue
             after = _WORD.findall(text[end : end + 60])
             # "4 May", "1 January 2014": a date, not a figure.
-            if after and after[0].lower() in _MONTHS:
+            if after and after[0].lower() in months:
                 continue
             for word in after[:4]:
                 if word.endswith(("'s", "’s")):
@@ -311,16 +142,16 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
                 lower = word.lower().strip("'’")
                 if word.isupper() and len(word) > 1:
                     lower = word  # keep acronyms: "URLs" stays readable below
-                if lower in _FUNCTION_WORDS:
+                if lower in function_words:
                     break
-                if lower in _CURRENCY_WORDS:
-                    unit = _CURRENCY_WORDS[lower]
+                if lower in w.currency_words:
+                    unit = w.currency_words[lower]
                     break
-                if lower in _SKIP:
+                if lower in skip:
                     continue
-                if lower in _NOT_UNITS or lower in _MONTHS:
+                if lower in not_units or lower in months:
                     break
-                if len(lower) > 2 and (lower.endswith("s") or lower in ("people", "children", "men", "women")):
+                if len(lower) > 2 and (lower.endswith("s") or lower in w.irregular_plurals):
                     unit = word if word[:-1].isupper() else lower
                 break
             if not unit:
@@ -328,7 +159,7 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
                 # "1,220 Sexual Communication with a Child offences".
                 clause = _CLAUSE_END.split(text[end : end + 90], 1)[0]
                 for word in _WORD.findall(clause)[:8]:
-                    if word.lower() in _COUNTED:
+                    if word.lower() in w.counted:
                         unit = word.lower()
                         break
             if not unit:
@@ -339,23 +170,7 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
                 and "." not in raw
                 and 1900 <= number <= 2100
                 and not scale
-                and before
-                in (
-                    "in",
-                    "since",
-                    "of",
-                    "from",
-                    "by",
-                    "until",
-                    "to",
-                    "between",
-                    "and",
-                    "year",
-                    "the",
-                    "early",
-                    "late",
-                    "mid",
-                )
+                and before in w.before_year
             ):
                 continue
         value = text[begin:end].strip()
@@ -365,7 +180,9 @@ def extract_statistics(text: str, limit: int = 20) -> tuple[Statistic, ...]:
         seen.add(key)
         if ends is None:
             ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-        found.append(Statistic(value=value, number=number, unit=unit, sentence=_sentence(text, ends, begin, end)))
+        found.append(
+            Statistic(value=value, number=number, unit=unit, sentence=_sentence(text, ends, begin, end), of=of)
+        )
         if len(found) >= limit:
             break
     return tuple(found)

@@ -52,7 +52,7 @@ class DigestDB:
         topics: Iterable[str] = (),
         platforms: Iterable[str] = (),
         laws: Iterable[str] = (),
-        stats: Iterable[tuple[str, str]] = (),
+        stats: Iterable[tuple[str, ...]] = (),  # (value, sentence) or (value, sentence, unit, of)
         text: str | None = None,
         summary_html: str | None = None,
         url: str | None = "auto",
@@ -85,7 +85,10 @@ class DigestDB:
             tags = {item.id: Tags(
                 relevant=relevant, score=0.9 if relevant else 0.1, topics=tuple(topics), platforms=tuple(platforms),
                 legislation=tuple(laws),
-                statistics=tuple(Statistic(value, _number(value), "", sentence) for value, sentence in stats),
+                statistics=tuple(
+                    Statistic(stat[0], _number(stat[0]), *(stat[2:3] or ("",)), stat[1], *stat[3:4])
+                    for stat in stats
+                ),
                 why=("test",), version="test-1",
             )}
         run = Run("test", source.id, self.now, self.now, "ok")

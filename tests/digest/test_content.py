@@ -104,9 +104,18 @@ def test_laws_figures_and_reddit_threads(built):
     first = digest.figures[0]
     assert first.values == ("46%", "1,284") and [link.outlet for link in first.links] == [
         "Wirecast", "Northshire Gazette", "The Daily Lantern", "Harbourton Echo"]
-    assert [f.value for f in digest.figures] == ["46%, 1,284", "double", "12"]
+    assert [f.value for f in digest.figures] == ["46%, 1,284", "double", "37% of cases", "12"]
     assert [(t.comments, t.community) for t in digest.threads] == [(402, "r/Parenting"), (311, "r/Parenting"),
                                                                   (142, "r/Parenting")]
+
+
+def test_figures_say_what_they_are_of_and_come_from_relevant_items_only(built):
+    text, html = built.text, built.html
+    # "37%" alone cannot be checked; what it is a percentage of is part of the figure
+    assert '37% of cases: "Snapchat was named in 37% of cases the force recorded."' in text
+    assert "37% of cases" in html
+    # the dog groomer's 40% is stored (figures of every item are kept) but is not relevant
+    assert "40%" not in text and "40%" not in html
 
 
 def test_source_health_lists_gone_failing_and_silent_sources_only(built):

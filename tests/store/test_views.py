@@ -84,9 +84,9 @@ def test_legislation_quoted_statistics_and_cluster_items(camp, db):
     assert [(r["law"], r["source"]) for r in laws] == [
         ("kosa_us", "Wirecast Agency"), ("online_safety_act_uk", "Pennine Gazette"),
         ("online_safety_act_uk", "Harbour Times")]
-    figures = rows(db, "SELECT figure, outlet, sentence FROM quoted_statistics ORDER BY outlet")
-    assert [(r["figure"], r["outlet"]) for r in figures] == [
-        ("37 %", "Harbour Times"), ("37%", "Pennine Gazette"), ("1,220", "Wirecast Agency")]
+    figures = rows(db, 'SELECT figure, "of", outlet, sentence FROM quoted_statistics ORDER BY outlet')
+    assert [(r["figure"], r["of"], r["outlet"]) for r in figures] == [
+        ("37 %", None, "Harbour Times"), ("37%", "offences", "Pennine Gazette"), ("1,220", None, "Wirecast Agency")]
     copies = rows(db, "SELECT * FROM cluster_items ORDER BY outlet")
     assert [c["outlet"] for c in copies] == ["Harbour Times", "Pennine Gazette"]
     assert {c["cluster_id"] for c in copies} == {camp.ids["nspcc"]} and copies[0]["outlets"] == 2

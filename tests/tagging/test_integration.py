@@ -42,8 +42,8 @@ def test_collection_tags_every_item_as_it_lands(collected):
         collected, "SELECT kind, value FROM item_tags t JOIN items i ON i.id = t.item_id WHERE i.url = ?",
         ["https://courier.test/a"])}
     assert ("topic", "grooming") in tags and ("platform", "snapchat") in tags and ("platform", "whatsapp") in tags
-    stats = rows(collected, "SELECT value, sentence FROM item_statistics")
-    assert any(s["value"] == "37%" and "Snapchat" in s["sentence"] for s in stats)
+    stats = rows(collected, 'SELECT value, unit, "of", sentence FROM item_statistics')
+    assert any(s["value"] == "37%" and s["of"] == "offences" and "Snapchat" in s["sentence"] for s in stats)
     # "grooming items per platform per day" is one simple query
     per_platform = rows(collected, """
         SELECT date(i.published_at) AS day, p.value AS platform, COUNT(*) AS n

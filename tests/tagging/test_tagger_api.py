@@ -115,8 +115,7 @@ def test_packaged_model_was_trained_with_the_current_patterns() -> None:
     model = load_model(MODEL_DIR)
     assert model.meta.get("patterns_sha256") == load_resources().digest, (
         "pattern files changed since the model was trained: run `monitor train --data "
-        "../shared/data/relevance-dev.jsonl` (plus any labelled real-text file you evaluate "
-        "with, kept outside the repository) and commit monitor/tagging/model/"
+        "../shared/data/relevance-dev.jsonl` and commit monitor/tagging/model/"
     )
 
 

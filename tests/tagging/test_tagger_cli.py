@@ -24,13 +24,18 @@ def test_classify_tags_each_line_and_keeps_ids(runner: CliRunner) -> None:
     lines = [
         {"id": "a", "title": "", "text": "A man groomed a 13-year-old girl on Snapchat and was jailed.", "extra": 1},
         {"id": 7, "title": "Beard grooming", "text": "Trim your beard and use a little oil every day."},
+        {"id": "c", "title": "", "text": "A man groomed a 13-year-old girl on Snapchat and was jailed. "
+                                         "Snapchat was named in 37% of cases."},
     ]
     result = runner.invoke(main, ["classify"], input="".join(json.dumps(x) + "\n" for x in lines))
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o["id"] for o in out] == ["a", 7]
+    assert [o["id"] for o in out] == ["a", 7, "c"]
     assert out[0]["relevant"] is True and out[0]["platforms"] == ["snapchat"] and out[0]["topics"][0] == "grooming"
     assert out[1]["relevant"] is False
+    (figure,) = out[2]["statistics"]
+    assert figure == {"value": "37%", "number": 37.0, "unit": "%", "of": "cases",
+                      "sentence": "Snapchat was named in 37% of cases."}
     for o in out:
         assert {
             "id",
