@@ -136,3 +136,88 @@ def test_reddit_without_credentials_raises_one_never_collected_alert_naming_the_
     (message,) = smtp_server.received
     body = message.message.get_body(("plain",)).get_content()
     assert "Why: Reddit credentials missing: REDDIT_CLIENT_ID" in body
+
+
+# --- silent and gone, end to end through collection --------------------------------------------
+
+
+def test_a_source_gone_quiet_raises_one_silent_alert_then_one_recovery_line(server: LocalServer, smtp_server,
+                                                                            make_config, tmp_path):
+    """Seven items two hours apart, then nothing: silent once quiet for more than
+    silent_multiple (3) x the usual gap (2 hours); a new item ends it."""
+    clock = Clock(T0)
+    entries = [Entry(f"{DOG_GROOMING[0]} {n}", DOG_GROOMING[1], f"https://courtside.example/{n}",
+                     T0 - timedelta(hours=2 * n)) for n in range(7)]
+    courtside = serve(server, "/courtside.xml", "Courtside Weekly", entries)
+    config = make_config(feeds=[{"name": "Courtside Weekly", "url": courtside}],
+                         schedule={"jitter": 0.0},
+                         email=smtp_server.email_config(),
+                         digest={"archive_dir": str(tmp_path / "archive"), "silent_multiple": 3,
+                                 "silent_min_hours": 1},
+                         alerts={"spikes": False})
+    notes = []
+    with open_monitor(config, clock=clock) as monitor:
+        assert monitor.collect().new == 7
+        for _hour in range(9):  # T0+1h ... T0+9h: quiet for more than 6 hours from T0+7h
+            clock.advance(hours=1)
+            report = monitor.collect(force=True)
+            assert report.new == 0
+            notes.append(report.notes[-1])
+        assert notes[:6] == ["Alerts: none new"] * 6  # up to 6 hours quiet: its usual rhythm x 3
+        assert notes[6] == "Alerts: 1 new (1 on source health); 1 sent in 1 message by email"
+        assert notes[7:] == ["Alerts: none new"] * 2
+        assert "Courtside Weekly" in monitor.build_digest().text  # listed in the digest's health section too
+
+        fresh = Entry(f"{DOG_GROOMING[0]} again", DOG_GROOMING[1], "https://courtside.example/again",
+                      clock.now - timedelta(minutes=20))
+        serve(server, "/courtside.xml", "Courtside Weekly", [fresh, *entries])  # items come again
+        clock.advance(hours=1)
+        report = monitor.collect(force=True)
+        assert report.new == 1
+        assert report.notes[-1] == "Alerts: 1 new (1 on source health); 1 sent in 1 message by email"
+        clock.advance(hours=1)
+        assert monitor.collect(force=True).notes[-1] == "Alerts: none new"
+        recorded = rows(monitor, "SELECT state, title, status FROM alerts ORDER BY id")
+    assert recorded == [
+        {"state": "silent", "title": "Source silent: Courtside Weekly", "status": "sent"},
+        {"state": "recovered", "title": "Source back to normal: Courtside Weekly", "status": "sent"},
+    ]
+    assert [m.message["Subject"] for m in smtp_server.received] == [
+        "Alert: Source silent: Courtside Weekly",
+        "Alert: Source back to normal: Courtside Weekly",
+    ]
+    silent = smtp_server.received[0].message.get_body(("plain",)).get_content()
+    assert "No new items for 7 hours (usually one every 2 hours)" in silent
+    recovered = smtp_server.received[1].message.get_body(("plain",)).get_content()
+    assert "Recovered after being silent for 10 hours." in recovered
+
+
+def test_a_source_answering_410_raises_one_gone_alert(server: LocalServer, smtp_server, make_config, tmp_path):
+    clock = Clock(T0)
+    entries = [Entry(f"{DOG_GROOMING[0]} {n}", DOG_GROOMING[1], f"https://courtside.example/{n}",
+                     T0 - timedelta(hours=n)) for n in range(3)]
+    courtside = serve(server, "/courtside.xml", "Courtside Weekly", entries)
+    gazette = serve(server, "/gazette.xml", "Northshire Gazette", [])
+    config = make_config(feeds=[{"name": "Courtside Weekly", "url": courtside},
+                                {"name": "Northshire Gazette", "url": gazette}],
+                         schedule={"jitter": 0.0},
+                         email=smtp_server.email_config(), digest={"archive_dir": str(tmp_path / "archive")},
+                         alerts={"spikes": False})
+    notes = []
+    with open_monitor(config, clock=clock) as monitor:
+        monitor.collect()
+        server.route("/courtside.xml", lambda request: Reply(410, {"Content-Type": "text/plain"}, b"gone"))
+        for _hour in range(3):
+            clock.advance(hours=1)
+            notes.append(monitor.collect(force=True).notes[-1])
+        recorded = rows(monitor, "SELECT state, source_id, title, status FROM alerts ORDER BY id")
+        digest = monitor.build_digest().text
+    assert notes == ["Alerts: 1 new (1 on source health); 1 sent in 1 message by email",
+                     "Alerts: none new", "Alerts: none new"]
+    assert recorded == [{"state": "gone", "source_id": "feed:courtside-weekly",
+                         "title": "Source gone: Courtside Weekly no longer exists (HTTP 410)", "status": "sent"}]
+    (message,) = smtp_server.received
+    assert message.message["Subject"] == "Alert: Source gone: Courtside Weekly no longer exists (HTTP 410)"
+    body = message.message.get_body(("plain",)).get_content()
+    assert "the server says this feed no longer exists (HTTP 410)" in body
+    assert "Courtside Weekly" in digest
