@@ -263,3 +263,21 @@ def test_a_purged_post_leaves_no_trace_in_syndication_clusters(reddit_api, make_
         assert rows(monitor, "SELECT COUNT(*) AS n FROM items WHERE cluster_id IS NOT NULL") == [{"n": 0}]
         assert rows(monitor, "SELECT COUNT(*) AS n FROM clusters") == [{"n": 0}]
         assert rows(monitor, "SELECT COUNT(*) AS n FROM item_signatures WHERE item_id = 't3_1zz0001'") == [{"n": 0}]
+
+
+def test_cli_recheck_gives_up_at_the_configured_deadline(reddit_api, tmp_path):
+    import time
+
+    now = datetime.now(timezone.utc)
+    add_posts(reddit_api, now, 2)
+    config = write_config(tmp_path, reddit_api)
+    with open(config, "a", encoding="utf-8") as extra:
+        extra.write("\n[http]\ntimeout = 2.0\n\n[service]\nrecheck_deadline_seconds = 2.0\n")
+    assert run(["--config", config, "collect"], tmp_path, reddit_api).returncode == 0
+    reddit_api.trickle("/api/info")  # Reddit answers a byte every half second
+    started = time.monotonic()
+    recheck = run(["--config", config, "recheck"], tmp_path, reddit_api)
+    elapsed = time.monotonic() - started
+    assert recheck.returncode == 1
+    assert "no answer from Reddit within the re-check's 2 s deadline" in recheck.stdout + recheck.stderr
+    assert elapsed < 15, f"monitor recheck took {elapsed:.0f} s"  # start-up included; unbounded without it
