@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from monitor.tagging.resources import ContextWords, packaged_context_words
 
@@ -21,6 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # One matcher hit: kind, label, id, rule, start token, end token.
 Hit = tuple[str, str, str, str, int, int]
+
+
+class Matches(NamedTuple):
+    """The matcher's hits on one document, grouped as the rules read them."""
+
+    concept: dict[str, list[tuple[int, int]]]  # concept label -> (start, end) spans, in match order
+    entities: list[Hit]  # platform, organisation and law hits, in match order
 
 IN_SCOPE_LAWS = ("online_safety_act_uk", "kosa_us", "coppa_us", "eu_csam_regulation", "other")
 SENSES = ("pet", "personal", "ski", "succession", "wedding", "backlog", "primate")
@@ -150,12 +157,14 @@ def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
 
 def analyse(
     doc: Doc,
-    hits: list[Hit],
+    matches: Matches,
     text_start: int,
     child_protection: frozenset[str],
     words: ContextWords | None = None,
 ) -> Analysis:
     """Turn the matcher's hits on ``doc`` into features, evidence and entity tags.
+
+    ``matches.concept`` becomes the analysis's own ``concept`` (it is not copied).
 
     ``text_start`` is the first token of the item's text (tokens before it are the
     title): platforms and laws are tagged from the text only, as the labelling
@@ -164,20 +173,10 @@ def analyse(
     """
     if words is None:
         words = packaged_context_words()
-    sentence = _Sentences([0, text_start] + [h[5] for h in hits if h[1] == "SENT_END"])
+    concept, entities = matches
+    sentence = _Sentences([0, text_start] + [e for _, e in concept.get("SENT_END", ())])
     starts = sentence.starts
-    concept: dict[str, list[tuple[int, int]]] = {}
     sentence_sets: dict[str, set[int]] = {}
-    entities: list[Hit] = []
-    for hit in hits:
-        if hit[0] != "CONCEPT":
-            entities.append(hit)
-            continue
-        spans = concept.get(hit[1])
-        if spans is None:
-            concept[hit[1]] = [(hit[4], hit[5])]
-        else:
-            spans.append((hit[4], hit[5]))
     if "NOT_ABUSE" in concept and "ABUSE" in concept:
         # "abuse of power", "drug abuse": drop the ABUSE hits inside these phrases.
         covered = {i for start, end in concept["NOT_ABUSE"] for i in range(start, end)}

@@ -22,7 +22,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from monitor.errors import TaggerError
-from monitor.tagging.features import Analysis, analyse, evidence
+from monitor.tagging.features import Analysis, Hit, Matches, analyse, evidence
 from monitor.tagging.keys import ANALYSIS, HITS, RAW, TAGS, TEXT_START
 from monitor.tagging.relevance import RelevanceModel, load_model, prior_model
 from monitor.tagging.resources import (
@@ -56,6 +56,8 @@ class TermMatcher:
         self.name = name
         self.patterns_dir = patterns_dir
         self.keys: dict[int, tuple[str, str, str, str]] = {}
+        # Match id -> concept label, or None for an entity (whose hit starts with its key).
+        self.concepts: dict[int, str | None] = {}
         # Case-sensitive terms share the one NORM matcher (one pass over the doc) and are
         # then checked against their exact token texts here.
         self.exact: dict[int, set[tuple[str, ...]]] = {}
@@ -77,6 +79,7 @@ class TermMatcher:
             matcher.add(match_key, docs)
             kind, label, ident, rule = key.split("|")
             self.keys[strings[match_key]] = (kind, label, ident, rule)
+            self.concepts[strings[match_key]] = label if kind == "CONCEPT" else None
             if exact:
                 self.exact[strings[match_key]] = {tuple(t.text for t in d) for d in docs}
         self.matcher = matcher
@@ -84,16 +87,27 @@ class TermMatcher:
     def __call__(self, doc: Doc) -> Doc:
         if self.matcher is None:
             raise TaggerError(f"component {self.name!r} used before nlp.initialize()")
-        keys, exact = self.keys, self.exact
-        hits = []
+        keys, exact, concepts = self.keys, self.exact, self.concepts
+        # Grouped here, in the one pass over the matches, the way ``analyse`` reads them.
+        concept: dict[str, list[tuple[int, int]]] = {}
+        entities: list[Hit] = []
         for m, s, e in self.matcher(doc):
-            allowed = exact.get(m)
-            if allowed is not None:
-                surface = (doc[s].text,) if e - s == 1 else tuple(t.text for t in doc[s:e])
-                if surface not in allowed:
-                    continue
-            hits.append((*keys[m], s, e))
-        doc.user_data[HITS] = hits
+            if exact:
+                allowed = exact.get(m)
+                if allowed is not None:
+                    surface = (doc[s].text,) if e - s == 1 else tuple(t.text for t in doc[s:e])
+                    if surface not in allowed:
+                        continue
+            label = concepts[m]
+            if label is None:
+                entities.append((*keys[m], s, e))
+            else:
+                spans = concept.get(label)
+                if spans is None:
+                    concept[label] = [(s, e)]
+                else:
+                    spans.append((s, e))
+        doc.user_data[HITS] = Matches(concept, entities)
         return doc
 
 
@@ -143,7 +157,8 @@ class RelevanceDecider:
                     high = mid
             text_start = low
         resources = self.resources
-        return analyse(doc, doc.user_data.get(HITS, []), text_start, resources.child_protection_orgs, resources.context)
+        matches = doc.user_data.get(HITS) or Matches({}, [])
+        return analyse(doc, matches, text_start, resources.child_protection_orgs, resources.context)
 
     def __call__(self, doc: Doc) -> Doc:
         if self.model is None or self.resources is None:
