@@ -31,6 +31,7 @@ class Matches(NamedTuple):
 
 IN_SCOPE_LAWS = ("online_safety_act_uk", "kosa_us", "coppa_us", "eu_csam_regulation", "other")
 SENSES = ("pet", "personal", "ski", "succession", "wedding", "backlog", "primate")
+_SENSE_KEYS = tuple(("SENSE_" + sense.upper(), "sense_" + sense) for sense in SENSES)  # (label, feature)
 
 @dataclass
 class Analysis:
@@ -90,8 +91,9 @@ def evidence(doc: Doc, analysis: Analysis, feature: str) -> list[str]:
                 if taken >= limit:
                     break
                 word = doc[start].text if end - start == 1 else doc[start:end].text
-                if word.lower() not in seen:
-                    seen.add(word.lower())
+                lower = word.lower()
+                if lower not in seen:
+                    seen.add(lower)
                     out.append(word)
                     taken += 1
     return out
@@ -215,7 +217,6 @@ def analyse(
         if rule:
             prev = doc[start - 1] if start > 0 else None
             nxt = doc[end] if end < n else None
-            at_sentence_start = start == 0 or sentence(start - 1) != sentence(start)
         if not rule:
             pass
         elif rule == "needs_context":
@@ -246,6 +247,7 @@ def analyse(
         elif rule == "proper_noun":
             if prev is not None and prev.lower_ in words.common_noun_prev:
                 continue
+            at_sentence_start = start == 0 or sentence(start - 1) != sentence(start)
             if prev is not None and not at_sentence_start and prev.is_title and start - 1 not in platform_positions:
                 continue
             if nxt is not None and nxt.is_title and end not in platform_positions and nxt.lower_ != "messenger":
@@ -312,7 +314,7 @@ def analyse(
     else:
         child_ages, _adult_ages = [], []
     child_positions = [s for s, _ in pos("CHILD")] + child_ages
-    child_s = {sentence(p) for p in child_positions}
+    child_s = {bisect_right(starts, p) - 1 for p in child_positions}
     has_child = bool(child_positions)
     adult_s = {sentence(p) for p in _adult_ages}
     family_s = sents("FAMILY_CHILD") - (adult_s - child_s)  # "a 19-year-old girl" is an adult
@@ -357,10 +359,10 @@ def analyse(
         # Sexual words, child sexual abuse or a child and a court next to "groom" settle the
         # sense; plain abuse words ("abusing his position") do not.
         settled = bool(groom_s & (sexual_s | csa_s | csam_s | predator_s)) or groom_crime
-        for sense in SENSES if not settled else ():
-            label = "SENSE_" + sense.upper()
-            if sents(label) & groom_s or len(pos(label)) >= 3:
-                f["sense_" + sense] = 1.0
+        for label, feature in _SENSE_KEYS if not settled else ():
+            spans = concept.get(label)
+            if spans and (sents(label) & groom_s or len(spans) >= 3):
+                f[feature] = 1.0
                 sensed = True
         # "groom" with a child in the same sentence, or anywhere in an item about the
         # internet, and no other sense of the word in sight.

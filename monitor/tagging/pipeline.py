@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -221,10 +222,9 @@ class StatisticsExtractor:
             return doc
         start = int(doc.user_data.get(TEXT_START, 0))
         raw = doc.user_data.get(RAW)
-        statistics = extract_statistics((raw if raw is not None else doc.text)[start:], words=self.words)
+        text = raw if raw is not None else doc.text
+        statistics = extract_statistics(text[start:] if start else text, words=self.words)
         if statistics:
-            from dataclasses import replace
-
             doc.user_data[TAGS] = replace(tags, statistics=statistics)
         return doc
 

@@ -36,6 +36,8 @@ def _currency(text: str, start: int) -> tuple[str, int]:
     """The currency written just before ``start`` and where it begins ("", start if none)."""
     if start == 0 or text[start - 1] not in "$£€ Dd":
         return "", start
+    if text[start - 1] == " " and (start < 2 or text[start - 2] not in "DdPpRr"):
+        return "", start  # only "USD ", "GBP ", "EUR " end in a space
     match = _CURRENCY_BEFORE.search(text, max(0, start - 4), start)
     if not match:
         return "", start
@@ -140,7 +142,6 @@ def extract_statistics(text: str, limit: int = 20, words: StatisticsWords | None
         end = match.end()
         if not scale and match.group("scale"):
             end = match.start("scale")
-        before = _previous_word(text, match.start())
         unit = ""
         of: str | None = None
         if pct:
@@ -150,6 +151,7 @@ def extract_statistics(text: str, limit: int = 20, words: StatisticsWords | None
             unit = w.currency_symbols.get(cur, cur.upper())
             of = _money_for(text, begin, end, w)
         else:
+            before = _previous_word(text, match.start())
             if before in months or before in w.before_not_stat:
                 continue
             after = _WORD.findall(text[end : end + 60])
