@@ -34,9 +34,15 @@ class RelevanceModel:
 
     def contributions(self, features: Mapping[str, float]) -> list[tuple[str, float]]:
         """Non-zero feature contributions, largest magnitude first (for ``why``)."""
-        parts = [(name, self.weights.get(name, 0.0) * value) for name, value in features.items() if value]
-        parts = [p for p in parts if abs(p[1]) >= 0.05]
-        return sorted(parts, key=lambda p: -abs(p[1]))
+        weights = self.weights
+        parts = [
+            (name, part)
+            for name, value in features.items()
+            if value and abs(part := weights.get(name, 0.0) * value) >= 0.05
+        ]
+        if len(parts) > 1:
+            parts.sort(key=_magnitude)
+        return parts
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +52,11 @@ class RelevanceModel:
             "weights": {k: round(v, 6) for k, v in sorted(self.weights.items())},
             "meta": self.meta,
         }
+
+
+def _magnitude(part: tuple[str, float]) -> float:
+    """Sort key: largest contribution first (a stable sort keeps ties in feature order)."""
+    return -abs(part[1])
 
 
 def _sigmoid(x: float) -> float:
