@@ -14,6 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, NamedTuple
 
+from monitor.tagging.keys import RAW
 from monitor.tagging.resources import ContextWords, packaged_context_words
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,13 +85,20 @@ def evidence(doc: Doc, analysis: Analysis, feature: str) -> list[str]:
         return analysis.platforms[:3]
     out: list[str] = []
     seen: set[str] = set()
+    raw: str | None = None
     for labels, limit in EVIDENCE.get(feature, ()):
         taken = 0
         for label in labels:
             for start, end in analysis.concept.get(label, ()):
                 if taken >= limit:
                     break
-                word = doc[start].text if end - start == 1 else doc[start:end].text
+                if end - start == 1:
+                    word = doc[start].text
+                else:  # the span's text, cut from the document's string (a Span would build it token by token)
+                    if raw is None:
+                        raw = doc.user_data.get(RAW) or doc.text
+                    last = doc[end - 1]
+                    word = raw[doc[start].idx : last.idx + len(last)]
                 lower = word.lower()
                 if lower not in seen:
                     seen.add(lower)
