@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from monitor.tagging.keys import RAW
 from monitor.tagging.resources import ContextWords, packaged_context_words
@@ -107,16 +107,6 @@ def evidence(doc: Doc, analysis: Analysis, feature: str) -> list[str]:
     return out
 
 
-class _Sentences:
-    """Map token index -> sentence number from the sentence-end hits."""
-
-    def __init__(self, starts: Iterable[int]):
-        self.starts = sorted(set(starts))
-
-    def __call__(self, i: int) -> int:
-        return bisect_right(self.starts, i) - 1
-
-
 def _number(text: str, words: ContextWords) -> int | None:
     text = text.lower().replace(",", "")
     if text.isdigit():
@@ -184,8 +174,12 @@ def analyse(
     if words is None:
         words = packaged_context_words()
     concept, entities = matches
-    sentence = _Sentences([0, text_start] + [e for _, e in concept.get("SENT_END", ())])
-    starts = sentence.starts
+    # Sentence starts (token indexes) from the sentence-end hits; sentence(i) numbers them.
+    starts = sorted({0, text_start, *[e for _, e in concept.get("SENT_END", ())]})
+
+    def sentence(i: int) -> int:
+        return bisect_right(starts, i) - 1
+
     sentence_sets: dict[str, set[int]] = {}
     if "NOT_ABUSE" in concept and "ABUSE" in concept:
         # "abuse of power", "drug abuse": drop the ABUSE hits inside these phrases.
@@ -308,7 +302,7 @@ def analyse(
                 orgs.append(name)
 
     # Australia's under-16 social media minimum age, when named by description.
-    ban_rule = sents("AGE_BAN") & sents("UNDER16") & sents("SOCIAL_MEDIA")
+    ban_rule = sents("AGE_BAN") & sents("UNDER16") & sents("SOCIAL_MEDIA") if "AGE_BAN" in concept else no_sentences
     if ban_rule:
         if "other" not in laws_title:
             laws_title.append("other")
