@@ -105,8 +105,9 @@ _DIGIT = re.compile(r"\d")
 
 def _may_have_digit(text: str) -> bool:
     """False when ``text`` has no digit at all, so no figure (most items): ten substring
-    searches are much cheaper than the pattern's scan. ``\d`` also matches other
-    scripts' digits, so a non-ASCII text without an ASCII digit is searched in full."""
+    searches are much cheaper than the pattern's scan. The pattern's digit class also
+    matches other scripts' digits, so a non-ASCII text without an ASCII digit is
+    searched in full."""
     for digit in _ASCII_DIGITS:
         if digit in text:
             return True
