@@ -334,16 +334,13 @@ class Collection:
     def _process(self, source: Source, state: FetchState, started: datetime, outcome: Any,
                  cycle_id: str) -> SourceResult:
         now = self.clock()
-        sched = self.config.schedule
         if isinstance(outcome, CollectorError):
             return self._fail(source, state, started, now, outcome, cycle_id)
         if isinstance(outcome, BaseException):
             raise outcome
         fetched: Fetched = outcome
         if fetched.not_modified:
-            new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
-                                               rng=self.rng, interval_minutes=source.options.get("interval_minutes"),
-                                               **_state_fields(fetched.state_changes))
+            new_state = self._after_success(source, state, now, fetched, fetched.state_changes)
             run = Run(cycle_id, source.id, started, now, "not_modified", fetched.status)
             self.store.record_run(new_state, run)
             log.info("%s: not modified", source.name)
@@ -360,15 +357,12 @@ class Collection:
         changes = {**fetched.state_changes, **parsed.state_changes}
         failure = fetched.failure
         if failure is None:
-            new_state = schedule.after_success(state, now, sched, headers=fetched.headers, status=fetched.status,
-                                               rng=self.rng, interval_minutes=source.options.get("interval_minutes"),
-                                               **_state_fields(changes))
+            new_state = self._after_success(source, state, now, fetched, changes)
             run = Run(cycle_id, source.id, started, now, "ok", fetched.status)
         else:  # failed part-way: store what came before the failure, and back off
             new_state = dataclasses.replace(
-                schedule.after_failure(state, now, sched, error=str(failure), status=failure.status,
-                                       retry_after=failure.retry_after, rng=self.rng,
-                                       interval_minutes=source.options.get("interval_minutes")),
+                self._after_failure(source, state, now, error=str(failure), status=failure.status,
+                                    retry_after=failure.retry_after),
                 **_state_fields(changes))
             run = Run(cycle_id, source.id, started, now, "failed", failure.status, error=str(failure))
         try:
@@ -382,8 +376,7 @@ class Collection:
             stored.__cause__ = error
             log.error("%s: %s", source.name, stored)
             self.store.record_failure(
-                schedule.after_failure(state, now, sched, error=str(stored), rng=self.rng,
-                                       interval_minutes=source.options.get("interval_minutes")),
+                self._after_failure(source, state, now, error=str(stored)),
                 Run(cycle_id, source.id, started, now, "failed", fetched.status, error=str(stored)),
             )
             return SourceResult(source, "failed", error=str(stored), http_status=fetched.status)
@@ -399,6 +392,18 @@ class Collection:
         return SourceResult(source, "ok", new=len(counts.new), updated=len(counts.updated), seen=counts.seen,
                             http_status=fetched.status, warnings=parsed.warnings, new_ids=counts.new,
                             next_due_at=new_state.next_due_at)
+
+    def _after_success(self, source: Source, state: FetchState, now: datetime, fetched: Fetched,
+                       changes: Mapping[str, Any]) -> FetchState:
+        """The source's state after a good poll: due again after its own interval, if it has one."""
+        return schedule.after_success(state, now, self.config.schedule, headers=fetched.headers,
+                                      status=fetched.status, rng=self.rng, interval_minutes=source.interval_minutes,
+                                      **_state_fields(changes))
+
+    def _after_failure(self, source: Source, state: FetchState, now: datetime, **failure: Any) -> FetchState:
+        """The source's state after a failed poll: backed off from its own interval, if it has one."""
+        return schedule.after_failure(state, now, self.config.schedule, rng=self.rng,
+                                      interval_minutes=source.interval_minutes, **failure)
 
     def _cluster_index(self, now: datetime) -> ClusterIndex:
         """Loaded on the first new item of a cycle, then kept up to date by the store."""
@@ -418,9 +423,8 @@ class Collection:
               cycle_id: str, status: int | None = None) -> SourceResult:
         status = error.status if error.status is not None else status
         message = str(error)
-        new_state = schedule.after_failure(state, now, self.config.schedule, error=message, status=status,
-                                           retry_after=error.retry_after, rng=self.rng,
-                                           interval_minutes=source.options.get("interval_minutes"))
+        new_state = self._after_failure(source, state, now, error=message, status=status,
+                                        retry_after=error.retry_after)
         self.store.record_failure(new_state, Run(cycle_id, source.id, started, now, "failed", status, error=message))
         if new_state.gone_at is not None:
             log.error("%s: %s; no longer polled until its URL changes", source.name, message)

@@ -75,6 +75,12 @@ class Source:
         """Source type as the digest counts it: ``news``, ``reddit``, ``parliament``, ``social``."""
         return media_of(self.kind)
 
+    @property
+    def interval_minutes(self) -> float | None:
+        """This source's own gap between polls (``[[feeds]] interval_minutes``), if set."""
+        value = self.options.get("interval_minutes")
+        return None if value is None else float(value)
+
 
 def media_of(kind: str) -> str:
     """The source type (``Item.media``) of a source kind."""
