@@ -315,10 +315,9 @@ class Monitor:
         held or failed alert does not wait for a cycle that polls a source. Raises
         AlertError without ``[alerts]``."""
         from monitor.alerts.deliver import deliver
-        from monitor.errors import AlertError
+        from monitor.alerts.engine import configured
 
-        if self.config.alerts is None:
-            raise AlertError("alerts are not configured: add an [alerts] table to the configuration")
+        configured(self.config)
         return deliver(self.store, self.config, now or self.clock(), secret=self.secret, clock=self.clock)
 
     def _alerts_after_cycle(self) -> str:

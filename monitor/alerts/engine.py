@@ -89,6 +89,13 @@ class AlertReport:
         return line
 
 
+def configured(config: Config) -> AlertsConfig:
+    """``[alerts]``, or an AlertError saying how to switch alerts on."""
+    if config.alerts is None:
+        raise AlertError("alerts are not configured: add an [alerts] table to the configuration")
+    return config.alerts
+
+
 def run_alerts(store: Store, config: Config, now: datetime, *, secret: Callable[[str], str | None],
                clock: Callable[[], datetime] | None = None, send: bool = True,
                unavailable: Mapping[str, str] | None = None) -> AlertReport:
@@ -96,9 +103,7 @@ def run_alerts(store: Store, config: Config, now: datetime, *, secret: Callable[
     deliver everything due. ``unavailable``: why sources of a kind cannot be collected
     now (missing credentials), said in a never-collected source's alert. Raises
     AlertError when ``[alerts]`` is not configured."""
-    alerts = config.alerts
-    if alerts is None:
-        raise AlertError("alerts are not configured: add an [alerts] table to the configuration")
+    alerts = configured(config)
     report = AlertReport(now)
     check_rules(store, alerts, now, report)
     if alerts.spikes:

@@ -14,10 +14,9 @@ from typing import Any, Iterable, Sequence
 
 from sqlite_utils import Database
 
-from monitor.store.db import json_object
-
 from monitor.alerts.health import Episode
 from monitor.alerts.rules import Candidate
+from monitor.store.db import json_object
 from monitor.store.digest import ALIVE, ItemRow, _item_rows
 from monitor.types import from_iso, to_iso
 
@@ -220,7 +219,6 @@ class AlertRecord:
 _COLUMNS = ("id, kind, key, channel, rule, series, source_id, state, title, detail, items, created_at, status,"
             " message_id, attempts, last_attempt_at, last_error, send_started_at, sending_pid, sending_host,"
             " sending_token, sent_at")
-
 
 
 def _record(row: Sequence[Any]) -> AlertRecord:

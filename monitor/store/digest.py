@@ -18,7 +18,6 @@ from typing import Any, Iterable, Sequence
 from sqlite_utils import Database
 
 from monitor.store.db import json_object
-
 from monitor.types import from_iso, media_of, to_iso
 
 Span = tuple[str, str]  # [start, end) as UTC ISO strings
@@ -150,7 +149,6 @@ def _days_cte(days: Sequence[Span]) -> tuple[str, list[str]]:
     for index, (start, end) in enumerate(days):
         params += [index, start, end]
     return f"days(n, lo, hi) AS (VALUES {values})", params
-
 
 
 _ITEM_COLUMNS = """
