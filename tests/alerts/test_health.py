@@ -16,6 +16,17 @@ from tests.helpers import rows
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 
+def one_problem_then_recovery(recorded, smtp_server, state: str, title: str) -> tuple[str, str]:
+    """Assert exactly one problem alert then one recovery for Courtside Weekly, recorded
+    and e-mailed; returns the two messages' plain-text bodies."""
+    back = "Source back to normal: Courtside Weekly"
+    assert recorded == [{"state": state, "title": title, "status": "sent"},
+                        {"state": "recovered", "title": back, "status": "sent"}]
+    assert [m.message["Subject"] for m in smtp_server.received] == [f"Alert: {title}", f"Alert: {back}"]
+    problem, recovered = (m.message.get_body(("plain",)).get_content() for m in smtp_server.received)
+    return problem, recovered
+
+
 def test_a_failing_source_raises_one_alert_then_one_recovery_line(server: LocalServer, smtp_server, make_config,
                                                                   tmp_path):
     clock = Clock(T0)
@@ -50,18 +61,10 @@ def test_a_failing_source_raises_one_alert_then_one_recovery_line(server: LocalS
         clock.advance(hours=1)
         assert monitor.collect().notes[-1] == "Alerts: none new"
         recorded = rows(monitor, "SELECT state, title, status FROM alerts ORDER BY id")
-    assert recorded == [
-        {"state": "failing", "title": "Source failing for 2 hours: Courtside Weekly", "status": "sent"},
-        {"state": "recovered", "title": "Source back to normal: Courtside Weekly", "status": "sent"},
-    ]
-    assert [m.message["Subject"] for m in smtp_server.received] == [
-        "Alert: Source failing for 2 hours: Courtside Weekly",
-        "Alert: Source back to normal: Courtside Weekly",
-    ]
-    failing = smtp_server.received[0].message.get_body(("plain",)).get_content()
+    failing, recovered = one_problem_then_recovery(recorded, smtp_server, "failing",
+                                                   "Source failing for 2 hours: Courtside Weekly")
     assert "Failing since Tue 10 Mar 10:00 (3 failed attempts in a row); last worked Tue 10 Mar 09:00" in failing
     assert "Last error: HTTP 503" in failing
-    recovered = smtp_server.received[1].message.get_body(("plain",)).get_content()
     assert "Recovered after failing for 5 hours." in recovered
 
 
@@ -178,17 +181,8 @@ def test_a_source_gone_quiet_raises_one_silent_alert_then_one_recovery_line(serv
         clock.advance(hours=1)
         assert monitor.collect(force=True).notes[-1] == "Alerts: none new"
         recorded = rows(monitor, "SELECT state, title, status FROM alerts ORDER BY id")
-    assert recorded == [
-        {"state": "silent", "title": "Source silent: Courtside Weekly", "status": "sent"},
-        {"state": "recovered", "title": "Source back to normal: Courtside Weekly", "status": "sent"},
-    ]
-    assert [m.message["Subject"] for m in smtp_server.received] == [
-        "Alert: Source silent: Courtside Weekly",
-        "Alert: Source back to normal: Courtside Weekly",
-    ]
-    silent = smtp_server.received[0].message.get_body(("plain",)).get_content()
+    silent, recovered = one_problem_then_recovery(recorded, smtp_server, "silent", "Source silent: Courtside Weekly")
     assert "No new items for 7 hours (usually one every 2 hours)" in silent
-    recovered = smtp_server.received[1].message.get_body(("plain",)).get_content()
     assert "Recovered after being silent for 10 hours." in recovered
 
 

@@ -242,15 +242,20 @@ def test_polls_are_incremental_with_min_id_and_page_forward(mastodon_instances, 
     assert len(params) == 6  # 2 first pages, 3 forward pages, 1 empty check
 
 
+def too_many_requests(headers: dict[str, str]):
+    """A 429 as Mastodon sends it, with these rate-limit headers."""
+    return json_reply({"error": "Too many requests"}, 429, headers)
+
+
 def test_a_rate_limit_fails_the_source_stops_that_instance_and_spares_the_others(mastodon_instances, make_config):
     now, statuses = ours()
     a, b = mastodon_instances
     federate(mastodon_instances, statuses)
     # The window resets in 4 hours by the wall clock (the server's clock, as in real life).
     reset = (datetime.now(timezone.utc) + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    a.reply(f"{TAG_PREFIX}OnlineSafety", json_reply({"error": "Too many requests"}, 429, {
+    a.reply(f"{TAG_PREFIX}OnlineSafety", too_many_requests({
         "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}), times=None)
-    a.reply(f"{TAG_PREFIX}OnlineSafetyAct", json_reply({"error": "Too many requests"}, 429, {
+    a.reply(f"{TAG_PREFIX}OnlineSafetyAct", too_many_requests({
         "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}), times=None)
     config = make_config(mastodon=section((a, "OnlineSafety"), (a, "OnlineSafetyAct"), (b, "OnlineSafety")))
     with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
@@ -275,7 +280,7 @@ def test_a_rate_limit_with_retry_after_fails_the_source_and_waits_as_told(mastod
     a, b = mastodon_instances
     federate(mastodon_instances, statuses)
     soon = (datetime.now(timezone.utc) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    a.reply(f"{TAG_PREFIX}OnlineSafety", json_reply({"error": "Too many requests"}, 429, {
+    a.reply(f"{TAG_PREFIX}OnlineSafety", too_many_requests({
         "Retry-After": "5400", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": soon}), times=None)
     config = make_config(mastodon=section((a, "OnlineSafety"), (b, "OnlineSafety")))
     with open_monitor(config, clock=lambda: now, tag=no_tags) as monitor:
